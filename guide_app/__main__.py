@@ -1,0 +1,3 @@
+from guide_app.app import main
+
+raise SystemExit(main())

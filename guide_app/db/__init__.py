@@ -1,0 +1,1 @@
+"""SQLAlchemy models, engine, migrations and repositories of the local SQLite file. No Qt."""

@@ -1,0 +1,214 @@
+"""Local SQLite schema. Synced rows carry ``id`` (UUIDv7 text), ``store_id``, ``field_hlc`` (JSON of
+per-field HLC stamps) and ``deleted_hlc`` (tombstone); they are never hard-deleted.
+
+Local-only helpers (``pk`` integer keys, search keys, purchase aggregates) are derived and rebuilt
+from the synced columns, never sent to HQ.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, dict[str, str]: JSON}
+
+
+class SyncedMixin:
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    field_hlc: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
+    deleted_hlc: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Store(Base):
+    """HQ-owned; the org this PC belongs to (and, for managers, the stores they see)."""
+
+    __tablename__ = "store"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    region_id: Mapped[str | None] = mapped_column(String(36))
+    region_name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Guide(Base):
+    """HQ-owned account as seen by this store (guides and managers)."""
+
+    __tablename__ = "guide"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="guide")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class Customer(SyncedMixin, Base):
+    __tablename__ = "customer"
+    # local integer key: the list model and the FTS index address rows by it (stable across VACUUM)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    phone: Mapped[str] = mapped_column(String(20), nullable=False, default="")  # E.164 or ""
+    wechat_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    gender: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    birthday: Mapped[str] = mapped_column(String(10), nullable=False, default="")  # YYYY-MM-DD or ""
+    source: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    owner_guide_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+    stage: Mapped[str] = mapped_column(String(10), nullable=False, default="")  # manual override or ""
+    preferences: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    sizes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    consent_phone: Mapped[str] = mapped_column(String(10), nullable=False, default="unknown")
+    consent_sms: Mapped[str] = mapped_column(String(10), nullable=False, default="unknown")
+    consent_wechat: Mapped[str] = mapped_column(String(10), nullable=False, default="unknown")
+    created_at: Mapped[int] = mapped_column(Integer, nullable=False)  # epoch ms
+    updated_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # derived, local: rebuilt from purchases / name
+    sort_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    last_purchase_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    total_spent_cents: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    order_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    __table_args__ = (
+        Index("ix_customer_store_sort", "store_id", "sort_name"),
+        Index("ix_customer_store_created", "store_id", "created_at"),
+        Index("ix_customer_store_lastbuy", "store_id", "last_purchase_at"),
+        Index("ix_customer_store_phone", "store_id", "phone"),
+        Index("ix_customer_owner", "owner_guide_id"),
+    )
+
+
+class TagGroup(SyncedMixin, Base):
+    __tablename__ = "tag_group"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")  # "" for corp groups
+    scope: Mapped[str] = mapped_column(String(10), nullable=False)  # corp | store | personal
+    owner_guide_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")  # personal groups
+    name: Mapped[str] = mapped_column(String(40), nullable=False)
+    color: Mapped[str] = mapped_column(String(9), nullable=False, default="#607d8b")
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    multi: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class Tag(SyncedMixin, Base):
+    __tablename__ = "tag"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(String(36), ForeignKey("tag_group.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(40), nullable=False)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class CustomerTag(SyncedMixin, Base):
+    """Add-wins set: active iff ``added_hlc > removed_hlc`` (see domain.merge). ``active`` is derived."""
+
+    __tablename__ = "customer_tag"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    tag_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    added_hlc: Mapped[str | None] = mapped_column(String(64))
+    removed_hlc: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    __table_args__ = (
+        Index("ix_customer_tag_pair", "customer_id", "tag_id", unique=True),
+        Index("ix_customer_tag_tag_active", "tag_id", "active", "customer_id"),
+    )
+
+
+class FollowUp(SyncedMixin, Base):
+    __tablename__ = "follow_up"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    guide_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # call | message | visit | note
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    at: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_at: Mapped[str] = mapped_column(String(10), nullable=False, default="")  # reminder date or ""
+    done: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # reminder handled
+
+    __table_args__ = (Index("ix_follow_up_due", "store_id", "done", "next_at"),)
+
+
+class Purchase(SyncedMixin, Base):
+    __tablename__ = "purchase"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    guide_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+    amount_cents: Mapped[int] = mapped_column(Integer, nullable=False)
+    items: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    at: Mapped[int] = mapped_column(Integer, nullable=False)
+    origin: Mapped[str] = mapped_column(String(10), nullable=False, default="guide")  # guide | hq
+
+
+class CustomerHistory(Base):
+    """What changed on a customer, by whom: edits, merge losers from sync, transfers. Local, append-only."""
+
+    __tablename__ = "customer_history"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # create | edit | delete | conflict | merge | transfer | import
+    field: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    hlc: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    by_guide_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+    at: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Outbox(Base):
+    """Local writes waiting for HQ, in the same transaction as the write itself."""
+
+    __tablename__ = "outbox"
+    device_seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    op_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
+    entity: Mapped[str] = mapped_column(String(30), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    field_hlc: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)
+    deleted_hlc: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")  # pending|acked|rejected|discarded
+    reject_code: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    reject_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    __table_args__ = (Index("ix_outbox_status", "status", "device_seq"),)
+
+
+class SyncState(Base):
+    """Key/value state of sync: device id, cursor, last push seq acked, pinned HQ key, clock offset."""
+
+    __tablename__ = "sync_state"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Setting(Base):
+    """Local preferences: language, stage thresholds, remembered import mappings, current guide."""
+
+    __tablename__ = "app_setting"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=False)
+
+
+class AuditLog(SyncedMixin, Base):
+    """Who revealed, exported, transferred or erased what. Append-only; synced up."""
+
+    __tablename__ = "audit_log"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    actor_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    action: Mapped[str] = mapped_column(String(30), nullable=False)
+    target: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    at: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# The search keys (customer_fts, an FTS5 trigram table whose rowid is customer.pk, and
+# customer_search for 1-2 character prefix queries) are created by the first migration and kept
+# by guide_app.db.search_index; they are not ORM-mapped.

@@ -1,0 +1,1 @@
+"""Sync with HQ: wire protocol, HTTP client, push/pull engine, token store. No Qt."""

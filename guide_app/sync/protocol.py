@@ -1,0 +1,131 @@
+"""The wire contract between the client and HQ, written once and imported by both sides.
+
+Every request carries ``X-Guide-Protocol`` and ``X-Guide-Schema`` headers; HQ serves a window of
+versions and answers 426 with a :class:`ErrorBody` outside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+PROTOCOL_VERSION = 1
+SCHEMA_VERSION = 1
+PROTOCOL_HEADER = "X-Guide-Protocol"
+SCHEMA_HEADER = "X-Guide-Schema"
+MAX_PUSH_MUTATIONS = 200
+MAX_PUSH_BYTES = 1_000_000
+DEFAULT_PULL_LIMIT = 500
+MAX_PULL_LIMIT = 1000
+
+Entity = Literal["customer", "tag_group", "tag", "customer_tag", "follow_up", "purchase", "audit_log"]
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx answer: a stable code, an English detail for logs, and a zh_CN message to show."""
+
+    code: str
+    detail: str
+    message_zh: str = ""
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    device_id: str | None = None  # known device re-logging in; None to enroll this PC
+    device_name: str = Field(default="", max_length=100)
+    store_id: str | None = None  # the store to enroll into, for accounts of several stores
+
+
+class StoreInfo(BaseModel):
+    id: str
+    name: str
+    region_id: str | None = None
+    region_name: str = ""
+
+
+class AccountInfo(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: Literal["guide", "store_manager", "region_manager", "hq_admin"]
+    store_ids: list[str]
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    access_expires_in: int
+    refresh_token: str
+
+
+class LoginResponse(TokenPair):
+    device_id: str
+    store: StoreInfo
+    account: AccountInfo
+    signing_public_key: str  # Ed25519, base64; the client pins it on first enrollment
+    server_time_ms: int
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str
+    device_id: str
+
+
+class Mutation(BaseModel):
+    seq: int = Field(ge=1)  # device_seq: per device, contiguous from 1
+    op_id: str
+    entity: str  # validated by HQ so an unknown entity is a recorded rejection, not a 422 for the batch
+    entity_id: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    hlc: dict[str, str] = Field(default_factory=dict)
+    deleted_hlc: str | None = None
+
+
+class PushRequest(BaseModel):
+    device_id: str
+    mutations: list[Mutation] = Field(max_length=MAX_PUSH_MUTATIONS)
+
+
+class MutationResult(BaseModel):
+    seq: int
+    status: Literal["applied", "duplicate", "rejected"]
+    code: str = ""  # for rejected: a stable reason code the client translates
+    reason: str = ""  # for rejected: human text (zh_CN) saying what was wrong
+
+
+class PushResponse(BaseModel):
+    last_seq: int  # the highest seq HQ has accepted (applied, duplicate or rejected) for this device
+    results: list[MutationResult]
+    server_time_ms: int
+
+
+class RowChange(BaseModel):
+    """The full current state of one row as HQ holds it, with its per-field stamps."""
+
+    entity: str
+    id: str
+    fields: dict[str, Any]
+    hlc: dict[str, str]
+    deleted_hlc: str | None = None
+    version: int
+
+
+class HistoryEntry(BaseModel):
+    """A losing value HQ kept when two writes met, so no one's typing is lost."""
+
+    customer_id: str
+    field: str
+    value: Any
+    hlc: str
+    winner_hlc: str
+
+
+class PullResponse(BaseModel):
+    rows: list[RowChange]
+    history: list[HistoryEntry] = Field(default_factory=list)
+    next_cursor: int
+    has_more: bool
+    store_version: int  # the store's current version, for progress of an initial sync
+    server_time_ms: int
+    org: dict[str, Any] | None = None  # HQ-owned: stores, guides (sent on the first page and on change)

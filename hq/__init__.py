@@ -1,0 +1,1 @@
+"""Guide Desk HQ service."""
