@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import product
 
-from pypinyin import Style, pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 _MAX_VARIANTS = 8  # heteronyms multiply; cap so one odd name cannot blow up the index
 
 
 @lru_cache(maxsize=65536)
 def _char_readings(ch: str) -> tuple[str, ...]:
-    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda x: [x.lower()])[0]
+    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda x: x.lower())[0]
     seen: list[str] = []
     for r in readings:
         r = r.lower()
@@ -43,5 +43,6 @@ def pinyin_keys(name: str) -> tuple[str, str]:
 
 def sort_key(name: str) -> str:
     """Name order a Chinese user expects: by pinyin, not by code point."""
-    full, _ = pinyin_keys(name)
-    return full.split(" ")[0] if full else ""
+    text = "".join(name.split()).lower()
+    # the phrase-aware common reading (曾 → zeng), not the first heteronym
+    return "".join(lazy_pinyin(text, errors=lambda x: x.lower()))

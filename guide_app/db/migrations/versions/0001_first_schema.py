@@ -1,12 +1,11 @@
 """first schema: customer book, tags, follow-ups, purchases, outbox
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-23 22:44:57.850448
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
