@@ -92,6 +92,15 @@ class Clock:
             return True
         return False
 
+    def drop_future(self, limit_ms: int) -> bool:
+        """Forget a last stamp beyond ``limit_ms`` (made while our clock ran ahead, and refused by
+        HQ anyway), so stamps after a re-base are accepted. Returns True when it did."""
+        with self._lock:
+            if self._last.ms > limit_ms:
+                self._last = Stamp(min(limit_ms, self.now_ms()), 0, self.node)
+                return True
+            return False
+
     def _bump(self, ms: int, counter: int) -> Stamp:
         if counter >= MAX_COUNTER:
             return Stamp(ms + 1, 0, self.node)
