@@ -146,6 +146,41 @@ class Purchase(SyncedMixin, Base):
     origin: Mapped[str] = mapped_column(String(10), nullable=False, default="guide")  # guide | hq
 
 
+class AcquisitionCode(SyncedMixin, Base):
+    """A guide's QR acquisition code (活码). ``code`` is the short random text in the landing URL."""
+
+    __tablename__ = "acquisition_code"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    guide_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    code: Mapped[str] = mapped_column(String(30), nullable=False)
+    label: Mapped[str] = mapped_column(String(40), nullable=False)
+    channel: Mapped[str] = mapped_column(String(27), nullable=False)  # built-in key or custom:<name>
+    campaign_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+    auto_tag_ids: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    welcome_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)  # epoch ms
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    logo: Mapped[str] = mapped_column(Text, nullable=False, default="")  # base64 PNG or ""
+
+    __table_args__ = (
+        Index("ix_acquisition_code_code", "code", unique=True),
+        Index("ix_acquisition_code_store_guide", "store_id", "guide_id"),
+    )
+
+
+class CodeStat(Base):
+    """HQ-owned per-code daily figures, replaced per pulled version; read offline."""
+
+    __tablename__ = "code_stat"
+    code_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD in the org's zone
+    scans: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    leads: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    new_customers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    existing_customers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
 class CustomerHistory(Base):
     """What changed on a customer, by whom: edits, merge losers from sync, transfers. Local, append-only."""
 

@@ -54,4 +54,14 @@ PURCHASE = EntitySpec(
     max_lengths=(("items", 2000),),
 )
 
-SPECS: dict[str, EntitySpec] = {s.name: s for s in (CUSTOMER, TAG_GROUP, TAG, CUSTOMER_TAG, FOLLOW_UP, PURCHASE)}
+ACQUISITION_CODE = EntitySpec(
+    "acquisition_code",
+    fields=(
+        "store_id", "guide_id", "code", "label", "channel", "campaign_id", "auto_tag_ids", "welcome_text",
+        "expires_at", "disabled", "logo",
+    ),  # auto_tag_ids: JSON list of tag ids; expires_at: epoch ms or None; logo: base64 PNG or ""
+    max_lengths=(("code", 30), ("label", 40), ("channel", 27), ("campaign_id", 36), ("welcome_text", 1000),
+                 ("logo", 48_000)),
+)
+
+SPECS: dict[str, EntitySpec] = {s.name: s for s in (CUSTOMER, TAG_GROUP, TAG, CUSTOMER_TAG, FOLLOW_UP, PURCHASE, ACQUISITION_CODE)}

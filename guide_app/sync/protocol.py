@@ -19,7 +19,8 @@ MAX_PUSH_BYTES = 1_000_000
 DEFAULT_PULL_LIMIT = 500
 MAX_PULL_LIMIT = 1000
 
-Entity = Literal["customer", "tag_group", "tag", "customer_tag", "follow_up", "purchase", "audit_log"]
+Entity = Literal["customer", "tag_group", "tag", "customer_tag", "follow_up", "purchase", "audit_log",
+                 "acquisition_code"]
 
 
 class ErrorBody(BaseModel):

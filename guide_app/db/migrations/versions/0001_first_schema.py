@@ -213,6 +213,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tag_group_id'), ['group_id'], unique=False)
 
 
+    op.create_table('acquisition_code',
+    sa.Column('pk', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('store_id', sa.String(length=36), nullable=False),
+    sa.Column('guide_id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=30), nullable=False),
+    sa.Column('label', sa.String(length=40), nullable=False),
+    sa.Column('channel', sa.String(length=27), nullable=False),
+    sa.Column('campaign_id', sa.String(length=36), nullable=False),
+    sa.Column('auto_tag_ids', sa.JSON(), nullable=False),
+    sa.Column('welcome_text', sa.Text(), nullable=False),
+    sa.Column('expires_at', sa.Integer(), nullable=True),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('logo', sa.Text(), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('field_hlc', sa.JSON(), nullable=False),
+    sa.Column('deleted_hlc', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('pk'),
+    sa.UniqueConstraint('id')
+    )
+    with op.batch_alter_table('acquisition_code', schema=None) as batch_op:
+        batch_op.create_index('ix_acquisition_code_code', ['code'], unique=True)
+        batch_op.create_index('ix_acquisition_code_store_guide', ['store_id', 'guide_id'], unique=False)
+
+    op.create_table('code_stat',
+    sa.Column('code_id', sa.String(length=36), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('scans', sa.Integer(), nullable=False),
+    sa.Column('leads', sa.Integer(), nullable=False),
+    sa.Column('new_customers', sa.Integer(), nullable=False),
+    sa.Column('existing_customers', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('code_id', 'day')
+    )
+
     # search keys: FTS5 trigram for 3+ characters, prefix indexes for 1-2 characters
     op.execute(
         "CREATE VIRTUAL TABLE customer_fts USING fts5("
@@ -228,6 +261,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('code_stat')
+    with op.batch_alter_table('acquisition_code', schema=None) as batch_op:
+        batch_op.drop_index('ix_acquisition_code_store_guide')
+        batch_op.drop_index('ix_acquisition_code_code')
+
+    op.drop_table('acquisition_code')
     op.execute("DROP TABLE IF EXISTS customer_search")
     op.execute("DROP TABLE IF EXISTS customer_fts")
     with op.batch_alter_table('tag', schema=None) as batch_op:
