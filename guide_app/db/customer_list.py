@@ -1,0 +1,254 @@
+"""SQL of the customer list: search while typing, tag / stage / owner filters and sort in one query.
+
+Search never scans the book: queries of 3+ characters go to the FTS5 trigram table ``customer_fts``
+(substring match over name, pinyin full and initials, phone digits, wechat id); 1-2 character
+queries are prefix ranges on the indexed ``customer_search`` columns. The matching rows drive the
+query (``CROSS JOIN`` fixes SQLite's join order), so a keystroke costs the number of hits, not the
+size of the book. Without a search, the first tag group drives; without either, the sort index does.
+
+Runs on the raw sqlite3 cursor of the session's connection: the list opens on 100k ids, and
+building 100k ORM/Row objects would cost more than the query itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from guide_app.domain.phones import digits_only
+
+SORTS = ("name", "last_purchase", "created")
+STAGES = ("new", "active", "sleeping", "lost")
+_PHONEISH = re.compile(r"^\+?[\d\s\-()]+$")
+_MAX_QUERY = 64  # longer input is cut: nobody types more, and FTS phrases stay cheap
+_SEARCH_COLS = ("name", "py_full", "py_initials", "wechat")
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """What to list. ``cutoffs`` comes from domain.stages.stage_cutoffs (needed for a stage filter)."""
+
+    store_id: str
+    text: str = ""
+    tag_groups: tuple[tuple[str, ...], ...] = ()
+    tag_none_of: tuple[str, ...] = ()
+    stage: str = ""
+    cutoffs: Mapping[str, int] = field(default_factory=dict)
+    owner_guide_id: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    text: str  # normalised: lower case, no spaces; digits only for a phone-like query
+    digits: bool
+
+
+def normalize_query(raw: str) -> SearchTerm | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if _PHONEISH.match(text) and any(ch.isdigit() for ch in text):
+        digits = digits_only(text)
+        if text.startswith("+86") or (len(digits) > 11 and digits.startswith("86")):
+            digits = digits[2:]
+        return SearchTerm(digits[:_MAX_QUERY], True) if digits else None
+    squeezed = "".join(text.split()).lower()[:_MAX_QUERY]
+    return SearchTerm(squeezed, False) if squeezed else None
+
+
+def fts_phrase(text: str) -> str:
+    """One FTS5 string literal: the text in double quotes, inner quotes doubled, so any input
+    (quotes, ``*``, ``-``, ``OR``, ``NEAR``) is matched literally instead of parsed as syntax."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _prefix_bounds(text: str) -> tuple[str, str]:
+    last = ord(text[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # surrogates cannot be stored; skip to the next real code point
+        last = 0xE000
+    return text, text[:-1] + chr(min(last, 0x10FFFF))
+
+
+def _prefix(col: str, n: int) -> str:
+    return f"SELECT pk FROM customer_search WHERE store_id = :store AND {col} >= :lo{n} AND {col} < :hi{n}"
+
+
+def search_sql(term: SearchTerm, params: dict[str, Any]) -> str:
+    """A query of matching customer pks (the caller checks store and liveness on the join)."""
+    q = term.text
+    parts: list[str] = []
+    if term.digits:
+        if len(q) >= 4:  # any run of 4+ digits: last four, middle digits, whole number
+            params["fts"] = "{phone_digits wechat} : " + fts_phrase(q)
+            return "SELECT rowid AS pk FROM customer_fts WHERE customer_fts MATCH :fts"
+        params["lo0"], params["hi0"] = _prefix_bounds(q)
+        parts.append(_prefix("phone_digits", 0))
+        if len(q) == 3:
+            params["fts"] = "{wechat} : " + fts_phrase(q)
+            parts.append("SELECT rowid AS pk FROM customer_fts WHERE customer_fts MATCH :fts")
+        else:
+            params["lo1"], params["hi1"] = params["lo0"], params["hi0"]
+            parts.append(_prefix("wechat", 1))
+        return " UNION ".join(parts)
+    if len(q) >= 3:
+        params["fts"] = fts_phrase(q)
+        return "SELECT rowid AS pk FROM customer_fts WHERE customer_fts MATCH :fts"
+    for n, col in enumerate(_SEARCH_COLS):
+        params[f"lo{n}"], params[f"hi{n}"] = _prefix_bounds(q)
+        parts.append(_prefix(col, n))
+    return " UNION ".join(parts)
+
+
+def _in_list(prefix: str, values: Sequence[str], params: dict[str, Any]) -> str:
+    names = []
+    for i, v in enumerate(values):
+        params[f"{prefix}_{i}"] = v
+        names.append(f":{prefix}_{i}")
+    return ", ".join(names)
+
+
+def stage_sql(stage: str) -> str:
+    """Stage as a predicate on indexed columns, mirroring domain.stages.derive_stage exactly
+    (a manual override in ``customer.stage`` wins)."""
+    derived = {
+        "new": "c.last_purchase_at IS NULL AND c.created_at >= :new_since",
+        "active": "c.last_purchase_at > :sleeping_before",
+        "sleeping": "(c.last_purchase_at IS NULL AND c.created_at < :new_since AND c.created_at >= :lost_before)"
+        " OR (c.last_purchase_at > :lost_before AND c.last_purchase_at <= :sleeping_before)",
+        "lost": "(c.last_purchase_at IS NULL AND c.created_at < :lost_before)"
+        " OR c.last_purchase_at <= :lost_before",
+    }[stage]
+    return f"(c.stage = '{stage}' OR (c.stage = '' AND ({derived})))"
+
+
+def order_sql(sort: str, descending: bool) -> str:
+    d = "DESC" if descending else "ASC"
+    if sort == "name":
+        return f"c.sort_name {d}, c.pk {d}"
+    if sort == "created":
+        return f"c.created_at {d}, c.pk {d}"
+    # never bought sorts last either way (SQLite puts NULL first ascending, last descending)
+    if descending:
+        return "c.last_purchase_at DESC, c.pk DESC"
+    return "c.last_purchase_at ASC NULLS LAST, c.pk ASC"
+
+
+def build(spec: ListSpec, *, select: str = "c.pk", ordered: bool = True) -> tuple[str, dict[str, Any]]:
+    if spec.sort not in SORTS:
+        raise ValueError(f"unknown sort {spec.sort!r}")
+    params: dict[str, Any] = {"store": spec.store_id}
+    where = ["c.store_id = :store", "c.deleted_hlc IS NULL", "c.merged_into IS NULL"]
+    sources: list[str] = []
+    term = normalize_query(spec.text)
+    groups = [g for g in spec.tag_groups if g]
+    if term is not None:
+        sources.append(f"({search_sql(term, params)}) AS hit")
+        where.append("c.pk = hit.pk")
+    elif groups:
+        first, groups = groups[0], groups[1:]
+        ids = _in_list("g0", first, params)
+        sources.append(
+            f"(SELECT DISTINCT customer_id FROM customer_tag WHERE tag_id IN ({ids}) AND active = 1) AS drive"
+        )
+        where.append("c.id = drive.customer_id")
+    for n, group in enumerate(groups, start=1):
+        ids = _in_list(f"g{n}", group, params)
+        where.append(
+            "EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id"
+            f" AND ct.tag_id IN ({ids}) AND ct.active = 1)"
+        )
+    if spec.tag_none_of:
+        ids = _in_list("x", spec.tag_none_of, params)
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id"
+            f" AND ct.tag_id IN ({ids}) AND ct.active = 1)"
+        )
+    if spec.stage:
+        if spec.stage not in STAGES:
+            raise ValueError(f"unknown stage {spec.stage!r}")
+        where.append(stage_sql(spec.stage))
+        params.update({k: spec.cutoffs[k] for k in ("new_since", "sleeping_before", "lost_before")})
+    if spec.owner_guide_id:
+        where.append("c.owner_guide_id = :owner")
+        params["owner"] = spec.owner_guide_id
+    sources.append("customer AS c")
+    sql = f"SELECT {select} FROM {' CROSS JOIN '.join(sources)} WHERE {' AND '.join(where)}"
+    if ordered:
+        sql += f" ORDER BY {order_sql(spec.sort, spec.descending)}"
+    return sql, params
+
+
+def _cursor(session: Session) -> Any:
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    return conn.cursor()
+
+
+def select_pks(session: Session, spec: ListSpec) -> list[int]:
+    sql, params = build(spec)
+    return [r[0] for r in _cursor(session).execute(sql, params)]
+
+
+def count(session: Session, spec: ListSpec) -> int:
+    sql, params = build(spec, select="count(*)", ordered=False)
+    return int(_cursor(session).execute(sql, params).fetchone()[0])
+
+
+def query_plan(session: Session, spec: ListSpec) -> list[str]:
+    """EXPLAIN QUERY PLAN lines of the list query (tests check that it never scans the book)."""
+    sql, params = build(spec)
+    return [r[3] for r in _cursor(session).execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+_ROW_COLS = (
+    "c.pk, c.id, c.name, c.phone, c.wechat_id, c.gender, c.stage, c.owner_guide_id, COALESCE(g.name, ''), "
+    "c.last_purchase_at, c.created_at, c.total_spent_cents, c.order_count"
+)
+
+
+def load_rows(session: Session, pks: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """Display columns of the given customers, keyed by pk (the caller restores the order)."""
+    out: dict[int, tuple[Any, ...]] = {}
+    cur = _cursor(session)
+    for start in range(0, len(pks), 500):
+        chunk = list(pks[start:start + 500])
+        marks = ", ".join("?" * len(chunk))
+        sql = (f"SELECT {_ROW_COLS} FROM customer c LEFT JOIN guide g ON g.id = c.owner_guide_id "
+               f"WHERE c.pk IN ({marks})")
+        for r in cur.execute(sql, chunk):
+            out[r[0]] = tuple(r)
+    return out
+
+
+def visible_groups_sql(alias: str = "tg") -> str:
+    """Tag groups this guide sees: corp, this store's, and their own personal ones."""
+    return (f"{alias}.deleted_hlc IS NULL AND ({alias}.scope = 'corp' OR ({alias}.store_id = :store AND "
+            f"({alias}.scope = 'store' OR {alias}.owner_guide_id = :guide)))")
+
+
+def load_tags(session: Session, customer_ids: Sequence[str], store_id: str,
+              guide_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Active tags of each customer: (tag_id, tag name, group_id, group name, colour, scope, multi)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    cur = _cursor(session)
+    for start in range(0, len(customer_ids), 500):
+        chunk = list(customer_ids[start:start + 500])
+        params: dict[str, Any] = {"store": store_id, "guide": guide_id}
+        ids = _in_list("c", chunk, params)
+        sql = (
+            "SELECT ct.customer_id, t.id, t.name, tg.id, tg.name, tg.color, tg.scope, tg.multi "
+            "FROM customer_tag ct JOIN tag t ON t.id = ct.tag_id JOIN tag_group tg ON tg.id = t.group_id "
+            f"WHERE ct.customer_id IN ({ids}) AND ct.active = 1 AND t.deleted_hlc IS NULL "
+            f"AND {visible_groups_sql()} "
+            "ORDER BY CASE tg.scope WHEN 'corp' THEN 0 WHEN 'store' THEN 1 ELSE 2 END, tg.sort_order, tg.pk, "
+            "t.sort_order, t.pk"
+        )
+        for r in cur.execute(sql, params):
+            out.setdefault(r[0], []).append(tuple(r[1:]))
+    return out
