@@ -181,6 +181,56 @@ class CodeStat(Base):
     existing_customers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class CampaignPack(Base):
+    """A campaign pack installed on this PC (local; its content is HQ's): the installed version of each
+    pack id, its manifest, and where its assets were unpacked."""
+
+    __tablename__ = "campaign_pack"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(80), nullable=False)
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    valid_from: Mapped[str] = mapped_column(String(10), nullable=False)  # YYYY-MM-DD, inclusive
+    valid_to: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="installed")  # installed|expired|withdrawn
+    path: Mapped[str] = mapped_column(Text, nullable=False)  # <data dir>/packs/<id>/<version>
+    installed_at: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CampaignPackRefusal(Base):
+    """A pack this PC refused, with the reason shown on the campaign page. Local, append-only."""
+
+    __tablename__ = "campaign_pack_refusal"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pack_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")  # "" when unreadable
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    title: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    source: Mapped[str] = mapped_column(Text, nullable=False, default="")  # file name or download
+    reason_key: Mapped[str] = mapped_column(String(60), nullable=False)
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    at: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CampaignTask(SyncedMixin, Base):
+    """One task of a campaign for one customer (synced up): done or open, the outcome and a note."""
+
+    __tablename__ = "campaign_task"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    pack_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    task_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    guide_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open")  # open | done
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    done_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (
+        Index("ix_campaign_task_pack", "store_id", "pack_id", "customer_id", "task_id"),
+    )
+
+
 class CustomerHistory(Base):
     """What changed on a customer, by whom: edits, merge losers from sync, transfers. Local, append-only."""
 

@@ -64,4 +64,14 @@ ACQUISITION_CODE = EntitySpec(
                  ("logo", 48_000)),
 )
 
-SPECS: dict[str, EntitySpec] = {s.name: s for s in (CUSTOMER, TAG_GROUP, TAG, CUSTOMER_TAG, FOLLOW_UP, PURCHASE, ACQUISITION_CODE)}
+CAMPAIGN_TASK_STATUSES = ("open", "done")
+CAMPAIGN_OUTCOMES = ("", "reached", "not_reachable", "bought", "declined", "opted_out")
+CAMPAIGN_TASK = EntitySpec(
+    "campaign_task",
+    fields=("store_id", "pack_id", "task_id", "customer_id", "guide_id", "status", "outcome", "note", "done_at"),
+    text_fields=("note",),  # done_at: epoch ms or None
+    max_lengths=(("pack_id", 64), ("task_id", 64), ("note", 2000)),
+)
+
+SPECS: dict[str, EntitySpec] = {s.name: s for s in (CUSTOMER, TAG_GROUP, TAG, CUSTOMER_TAG, FOLLOW_UP, PURCHASE, ACQUISITION_CODE,
+                                                         CAMPAIGN_TASK)}

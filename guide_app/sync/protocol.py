@@ -20,7 +20,7 @@ DEFAULT_PULL_LIMIT = 500
 MAX_PULL_LIMIT = 1000
 
 Entity = Literal["customer", "tag_group", "tag", "customer_tag", "follow_up", "purchase", "audit_log",
-                 "acquisition_code"]
+                 "acquisition_code", "campaign_task"]
 
 
 class ErrorBody(BaseModel):

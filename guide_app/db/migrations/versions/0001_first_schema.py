@@ -246,6 +246,49 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('code_id', 'day')
     )
 
+    op.create_table('campaign_pack',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=80), nullable=False),
+    sa.Column('manifest', sa.JSON(), nullable=False),
+    sa.Column('valid_from', sa.String(length=10), nullable=False),
+    sa.Column('valid_to', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('path', sa.Text(), nullable=False),
+    sa.Column('installed_at', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('campaign_pack_refusal',
+    sa.Column('pk', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('pack_id', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=80), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('reason_key', sa.String(length=60), nullable=False),
+    sa.Column('reason_params', sa.JSON(), nullable=False),
+    sa.Column('at', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('pk')
+    )
+    op.create_table('campaign_task',
+    sa.Column('pk', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('store_id', sa.String(length=36), nullable=False),
+    sa.Column('pack_id', sa.String(length=64), nullable=False),
+    sa.Column('task_id', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', sa.String(length=36), nullable=False),
+    sa.Column('guide_id', sa.String(length=36), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('done_at', sa.Integer(), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('field_hlc', sa.JSON(), nullable=False),
+    sa.Column('deleted_hlc', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('pk'),
+    sa.UniqueConstraint('id')
+    )
+    with op.batch_alter_table('campaign_task', schema=None) as batch_op:
+        batch_op.create_index('ix_campaign_task_pack', ['store_id', 'pack_id', 'customer_id', 'task_id'], unique=False)
+
     # search keys: FTS5 trigram for 3+ characters, prefix indexes for 1-2 characters
     op.execute(
         "CREATE VIRTUAL TABLE customer_fts USING fts5("
@@ -261,6 +304,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('campaign_task', schema=None) as batch_op:
+        batch_op.drop_index('ix_campaign_task_pack')
+
+    op.drop_table('campaign_task')
+    op.drop_table('campaign_pack_refusal')
+    op.drop_table('campaign_pack')
     op.drop_table('code_stat')
     with op.batch_alter_table('acquisition_code', schema=None) as batch_op:
         batch_op.drop_index('ix_acquisition_code_store_guide')
