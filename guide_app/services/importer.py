@@ -1,0 +1,374 @@
+"""Importing a customer file into the store's book, off the GUI thread, in whole batches.
+
+Every row goes through the customer write path (:func:`insert_customer`/:func:`update_customer_row`),
+so each imported customer gets its HLC stamps, outbox mutation, search keys and history (kind
+"import") in the same transaction. Rows are committed ``batch_size`` at a time; cancelling stops
+between two batches, so a cancelled import leaves whole rows only (and the outbox matches them).
+
+Dedupe within the store, by normalised phone (or, for a row without a phone, by WeChat id):
+- a match in the book is *merged*: an imported value only fills a field that is empty on the record,
+  so nothing a guide typed is overwritten (never with a blank either); an imported value that
+  differs from a filled field is not applied but kept in the customer's history as a "conflict"
+  (old_value = the imported value), the same way sync keeps a losing value;
+- the owner never changes through an import (moving customers is a transfer, 离职继承);
+- tags are only added (a tag set is a union), except that a single-select group already holding
+  another of the customer's tags keeps it (reported as a warning);
+- duplicates inside the file follow the same rule: the first row creates the customer, later rows
+  fill its gaps and add tags. Stage and consent are never imported.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+
+from guide_app.db.models import Customer, CustomerHistory, Guide
+from guide_app.domain.errors import UserError
+from guide_app.i18n import tr
+from guide_app.services.context import AppContext, Writer
+from guide_app.services.customers import (
+    CustomerInput,
+    find_by_phone,
+    insert_customer,
+    update_customer_row,
+    validate,
+)
+from guide_app.services.import_files import (
+    IMPORT_FIELDS,
+    FileFormat,
+    estimate_data_rows,
+    is_blank,
+    iter_data_rows,
+    read_headers,
+    save_mapping,
+    sniff,
+)
+from guide_app.services.import_tags import ImportTags
+from guide_app.services.import_values import (
+    parse_birthday,
+    parse_gender,
+    parse_phone,
+    split_tags,
+    unescape_formula_guard,
+)
+
+TAG_NAME_LIMIT = 40
+_FILL_FIELDS = ("name", "wechat_id", "gender", "birthday", "source", "preferences", "sizes", "notes")
+_EXCERPT_CELLS = 6
+_EXCERPT_CELL_CHARS = 24
+
+
+@dataclass
+class RowIssue:
+    """A row the import refused (error) or landed with a caveat (warning)."""
+
+    line: int  # row number as Excel shows it (header = 1 when it is the first row)
+    reason: str  # in the UI language
+    excerpt: str  # the start of the row, to recognise it
+    key: str = ""  # message key, for code that reacts to the kind of problem
+    cells: list[str] = field(default_factory=list)  # the whole row, for the error report file
+
+
+@dataclass
+class ImportOptions:
+    format: FileFormat | None = None  # from the preview (the user may have changed it); None = sniff again
+    owner_guide_id: str = ""  # owner of new customers whose row names none ("" = the acting guide)
+    batch_size: int = 500
+    remember_mapping: bool = True
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0  # new customers
+    merged: int = 0  # rows that added something to an existing customer (in the book or earlier in the file)
+    skipped: int = 0  # rows matching an existing customer that brought nothing new
+    errors: list[RowIssue] = field(default_factory=list)
+    warnings: list[RowIssue] = field(default_factory=list)
+    cancelled: bool = False
+    stopped_reason: str = ""  # the file could not be read further (rows before it were imported)
+    total_rows: int = 0
+    last_line: int = 0  # last row number committed
+    headers: list[str] = field(default_factory=list)
+    tags_created: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return not self.cancelled and not self.stopped_reason
+
+    def summary(self) -> str:
+        text_ = tr("import.summary", imported=self.imported, merged=self.merged, skipped=self.skipped,
+                   errors=len(self.errors))
+        if self.cancelled:
+            text_ += " " + tr("import.summary_cancelled", line=self.last_line)
+        if self.stopped_reason:
+            text_ += " " + self.stopped_reason
+        return text_
+
+
+@dataclass
+class _Parsed:
+    line: int
+    values: dict[str, Any]
+    tags: list[str]
+    warnings: list[RowIssue]
+
+
+@dataclass
+class _Batch:
+    imported: int = 0
+    merged: int = 0
+    skipped: int = 0
+    tags_created: int = 0
+    warnings: list[RowIssue] = field(default_factory=list)
+
+
+def _reason(err: UserError) -> str:
+    params = dict(err.params)
+    if "field_key" in params:
+        params["field"] = tr(params["field_key"])
+    return tr(err.key, **params)
+
+
+def _excerpt(cells: list[str]) -> str:
+    parts = []
+    for c in cells:
+        c = " ".join(c.split())
+        if not c:
+            continue
+        parts.append(c if len(c) <= _EXCERPT_CELL_CHARS else c[: _EXCERPT_CELL_CHARS - 1] + "…")
+        if len(parts) >= _EXCERPT_CELLS:
+            break
+    return ", ".join(parts)
+
+
+def _issue(line: int, cells: list[str], key: str, reason: str) -> RowIssue:
+    return RowIssue(line=line, reason=reason, excerpt=_excerpt(cells), key=key, cells=list(cells))
+
+
+class ImportJob:
+    """One import of one file. Build it on the GUI thread, call :meth:`run` on the DB executor."""
+
+    def __init__(self, ctx: AppContext, path: Path | str, mapping: dict[int, str],
+                 options: ImportOptions | None = None) -> None:
+        self.ctx = ctx
+        self.path = Path(path)
+        self.options = options or ImportOptions()
+        unknown = sorted({f for f in mapping.values() if f and f not in IMPORT_FIELDS})
+        if unknown:
+            raise ValueError(f"unknown import fields: {unknown}")
+        self.mapping = {int(c): f for c, f in mapping.items() if f}
+        if "name" not in self.mapping.values():
+            raise UserError("import.name_not_mapped")
+        if self.options.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+
+    # -- parsing (pure: no database) ---------------------------------------------------------------
+
+    def _parse(self, line: int, cells: list[str], ncols: int, kind: str,
+               guides: dict[str, str]) -> _Parsed | RowIssue | None:
+        if is_blank(cells):
+            return None
+        if len(cells) > ncols and not is_blank(cells[ncols:]):
+            return _issue(line, cells, "import.too_many_columns",
+                          tr("import.too_many_columns", expected=ncols, got=len(cells)))
+        if kind == "csv" and len(cells) < ncols:
+            return _issue(line, cells, "import.too_few_columns",
+                          tr("import.too_few_columns", expected=ncols, got=len(cells)))
+        padded = cells + [""] * (ncols - len(cells))
+        raw: dict[str, list[str]] = {}
+        for col, name in sorted(self.mapping.items()):
+            if col < len(padded):
+                value = unescape_formula_guard(padded[col].replace("\r\n", "\n").strip())
+                if value:
+                    raw.setdefault(name, []).append(value)
+
+        def first(name: str) -> str:
+            return raw.get(name, [""])[0]
+
+        warnings: list[RowIssue] = []
+        try:
+            owner_id = ""
+            owner_name = first("owner")
+            if owner_name:
+                owner_id = guides.get(owner_name.casefold(), "")
+                if not owner_id:
+                    warnings.append(_issue(line, cells, "import.unknown_guide",
+                                           tr("import.unknown_guide", name=owner_name)))
+            data = CustomerInput(
+                name=first("name"), phone=parse_phone(first("phone")), wechat_id=first("wechat_id"),
+                gender=parse_gender(first("gender")), birthday=parse_birthday(first("birthday")),
+                source=first("source"), owner_guide_id=owner_id, stage="",
+                preferences=first("preferences"), sizes=first("sizes"),
+                notes="\n".join(raw.get("notes", [])),
+            )
+            values = validate(data)
+            tags: list[str] = []
+            for cell in raw.get("tags", []):
+                for name in split_tags(cell):
+                    if len(name) > TAG_NAME_LIMIT:
+                        raise UserError("import.tag_too_long", name=name[:20] + "…", limit=TAG_NAME_LIMIT)
+                    if name not in tags:
+                        tags.append(name)
+        except UserError as err:
+            return _issue(line, cells, err.key, _reason(err))
+        return _Parsed(line, values, tags, warnings)
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def _find_existing(self, w: Writer, values: dict[str, Any]) -> Customer | None:
+        if values["phone"]:
+            return find_by_phone(w.session, self.ctx.store_id, values["phone"])
+        if values["wechat_id"]:
+            # customer_search.wechat is the lower-cased WeChat id, indexed per store
+            pk = w.session.execute(text(
+                "SELECT s.pk FROM customer_search s JOIN customer c ON c.pk = s.pk "
+                "WHERE s.store_id = :store AND s.wechat = :wechat AND c.deleted_hlc IS NULL "
+                "AND c.merged_into IS NULL ORDER BY s.pk LIMIT 1"
+            ), {"store": self.ctx.store_id, "wechat": values["wechat_id"].lower()}).scalar()
+            if pk is not None:
+                return w.session.get(Customer, pk)
+        return None
+
+    def _write(self, w: Writer, tags: ImportTags, p: _Parsed, out: _Batch) -> None:
+        existing = self._find_existing(w, p.values)
+        if existing is None:
+            values = dict(p.values)
+            values["owner_guide_id"] = values["owner_guide_id"] or self.options.owner_guide_id
+            customer = insert_customer(w, values, kind="import")
+            changed = True
+        else:
+            customer = existing
+            fill: dict[str, Any] = {}
+            for name in _FILL_FIELDS:
+                new, cur = p.values.get(name, ""), getattr(existing, name)
+                if not new or new == cur:
+                    continue
+                if cur in ("", None):
+                    fill[name] = new
+                else:
+                    self._keep_loser(w, existing, name, new, cur)
+            changed = bool(fill) and bool(update_customer_row(w, existing, fill, kind="import"))
+        for name in p.tags:
+            before = len(tags.created)
+            ref = tags.resolve(name)
+            out.tags_created += len(tags.created) - before
+            if not ref.multi:
+                other = tags.other_active_in_group(customer.id, ref)
+                if other is not None:
+                    out.warnings.append(RowIssue(p.line, tr("import.single_select_kept", tag=ref.name,
+                                                            group=ref.group_name, other=other),
+                                                 "", "import.single_select_kept"))
+                    continue
+            changed = tags.assign(customer.id, ref) or changed
+        if existing is None:
+            out.imported += 1
+        elif changed:
+            out.merged += 1
+        else:
+            out.skipped += 1
+
+    def _keep_loser(self, w: Writer, row: Customer, name: str, imported: Any, kept: Any) -> None:
+        w.session.add(CustomerHistory(
+            customer_id=row.id, kind="conflict", field=name, old_value=str(imported), new_value=str(kept),
+            hlc=row.field_hlc.get(name, ""), by_guide_id=self.ctx.actor.guide_id, at=self.ctx.now_ms(),
+        ))
+
+    def _commit(self, parsed: list[_Parsed]) -> _Batch:
+        out = _Batch()
+        with self.ctx.write() as w:
+            tags = ImportTags(w)
+            for p in parsed:
+                self._write(w, tags, p, out)
+        return out
+
+    # -- the job -----------------------------------------------------------------------------------
+
+    def _guides(self) -> dict[str, str]:
+        with self.ctx.read() as s:
+            rows = s.execute(select(Guide.name, Guide.id, Guide.active)
+                             .where(Guide.store_id == self.ctx.store_id)).all()
+        by_name: dict[str, str] = {}
+        for name, gid, _active in sorted(rows, key=lambda r: not r[2]):  # active guides first
+            by_name.setdefault(name.strip().casefold(), gid)
+        return by_name
+
+    def _remember(self, headers: list[str]) -> None:
+        with self.ctx.db.write() as s:
+            save_mapping(s, headers, self.mapping)
+
+    def run(self, progress: Callable[[int, int], None] | None = None,
+            cancelled: Callable[[], bool] | None = None) -> ImportReport:
+        """Import the file; ``progress(done, total)`` after each batch, ``cancelled()`` checked
+        before each batch. Returns the report; only reading the file itself can raise."""
+        progress = progress or (lambda done, total: None)
+        cancelled = cancelled or (lambda: False)
+        fmt = self.options.format or sniff(self.path).format
+        headers = read_headers(self.path, fmt)
+        report = ImportReport(headers=headers)
+        if self.options.remember_mapping:
+            self._remember(headers)
+        report.total_rows = estimate_data_rows(self.path, fmt)
+        guides = self._guides()
+        ncols = len(headers)
+        progress(0, report.total_rows)
+        done = 0
+        pending: list[_Parsed] = []
+        pending_errors: list[RowIssue] = []
+        pending_rows = 0
+        last_line = 0
+
+        def flush() -> bool:
+            nonlocal done, pending, pending_errors, pending_rows
+            if cancelled():
+                report.cancelled = True
+                return False
+            out = self._commit(pending) if pending else _Batch()
+            report.imported += out.imported
+            report.merged += out.merged
+            report.skipped += out.skipped
+            report.tags_created += out.tags_created
+            report.errors.extend(pending_errors)
+            report.warnings.extend(w for p in pending for w in p.warnings)
+            report.warnings.extend(out.warnings)
+            report.last_line = last_line
+            done += pending_rows
+            report.total_rows = max(report.total_rows, done)
+            progress(done, report.total_rows)
+            pending, pending_errors, pending_rows = [], [], 0
+            return True
+
+        try:
+            for line, cells in iter_data_rows(self.path, fmt):
+                last_line = line
+                pending_rows += 1
+                result = self._parse(line, cells, ncols, fmt.kind, guides)
+                if isinstance(result, RowIssue):
+                    pending_errors.append(result)
+                elif result is not None:
+                    pending.append(result)
+                if len(pending) >= self.options.batch_size and not flush():
+                    return report
+        except UserError as err:  # the rest of the file is unreadable; committed batches stay
+            report.stopped_reason = _reason(err)
+            return report
+        if pending_rows:
+            flush()
+        return report
+
+
+def write_error_report(report: ImportReport, path: Path | str) -> Path:
+    """The refused rows as a CSV (UTF-8 with BOM, opens in Excel): the reason and the original row
+    number first, then the row exactly as it was, so the user can fix it and import this file again
+    (the two leading columns are recognised and left out; a row that was short or long stays so)."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow([tr("import.col.reason"), tr("import.col.line"), *report.headers])
+        for issue in report.errors:
+            out.writerow([issue.reason, issue.line, *issue.cells])
+    return path
