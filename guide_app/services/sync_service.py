@@ -31,6 +31,7 @@ from guide_app.domain.hlc import Stamp
 from guide_app.i18n import tr
 from guide_app.services.context import Actor, AppContext, wall_ms
 from guide_app.services.sync_apply import apply_org, apply_page
+from guide_app.sync.backoff import Backoff
 from guide_app.sync.client import HqClient
 from guide_app.sync.engine import CLOCK_OFFSET_KEY, Progress, Stopped, SyncEngine, SyncReport
 from guide_app.sync.errors import (
@@ -175,8 +176,10 @@ class SyncService:
         transport: httpx.BaseTransport | None = None,
         now_ms: Callable[[], int] = wall_ms,
         protocol_version: int | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.db = db
+        self.backoff = backoff
         self.memory_tokens = memory_tokens
         self.transport = transport
         self.now_ms = now_ms
@@ -332,7 +335,7 @@ class SyncService:
             self._status.progress = None
             self._notify()
             engine = SyncEngine(self.client, self.store, self.ctx.clock, stop=self._stop,
-                                progress=self._on_progress)
+                                progress=self._on_progress, backoff=self.backoff)
             report = engine.sync()
             now = self.now_ms()
             self.store.set_state(LAST_SYNC, str(now))
