@@ -29,6 +29,7 @@ class ErrorBody(BaseModel):
     code: str
     detail: str
     message_zh: str = ""
+    expected_seq: int | None = None  # with code "seq_gap" (409): the seq HQ expects next from this device
 
 
 class LoginRequest(BaseModel):
@@ -71,6 +72,12 @@ class LoginResponse(TokenPair):
 class RefreshRequest(BaseModel):
     refresh_token: str
     device_id: str
+
+
+class LogoutRequest(BaseModel):
+    """Ends the session of this refresh token (the access token in the header also works alone)."""
+
+    refresh_token: str | None = None
 
 
 class Mutation(BaseModel):

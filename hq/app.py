@@ -1,0 +1,223 @@
+"""The HQ web app: health, auth and sync endpoints; every error is an ErrorBody."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from pydantic import ValidationError
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from guide_app.sync.protocol import (
+    DEFAULT_PULL_LIMIT,
+    MAX_PULL_LIMIT,
+    MAX_PUSH_BYTES,
+    MAX_PUSH_MUTATIONS,
+    PROTOCOL_HEADER,
+    SCHEMA_HEADER,
+    ErrorBody,
+    LoginRequest,
+    LoginResponse,
+    LogoutRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    RefreshRequest,
+    TokenPair,
+)
+from hq import auth, config, sync_pull, sync_push
+from hq.db import Database
+from hq.errors import ApiError, install_error_handlers
+from hq.security import OrgKeys, load_keys
+
+DB_URL_ENV = "GUIDE_HQ_DB"
+SERVER_TIME_HEADER = "X-Server-Time-Ms"
+log = logging.getLogger("hq")
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 426, 429, 500)
+}
+
+
+class HQ:
+    """Per-process state: the database handle and the org keys (immutable once made, so caching them
+    in a process is safe with several processes)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._keys: OrgKeys | None = None
+        self._lock = threading.Lock()
+
+    def keys(self) -> OrgKeys:
+        with self._lock:
+            if self._keys is None:
+                with self.db.session() as session:
+                    self._keys = load_keys(session, int(time.time() * 1000))
+            return self._keys
+
+
+def _hq(request: Request) -> HQ:
+    return request.app.state.hq  # type: ignore[no-any-return]
+
+
+def _header_int(request: Request, name: str) -> int | None:
+    raw = request.headers.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        return -1
+
+
+def check_versions(request: Request) -> None:
+    """Serve the [min, max] window of protocol and schema versions; 426 outside it."""
+    protocol = _header_int(request, PROTOCOL_HEADER)
+    schema = _header_int(request, SCHEMA_HEADER)
+    params: dict[str, Any] = {
+        "protocol": protocol,
+        "schema": schema,
+        "pmin": config.PROTOCOL_MIN,
+        "pmax": config.PROTOCOL_MAX,
+        "smin": config.SCHEMA_MIN,
+        "smax": config.SCHEMA_MAX,
+    }
+    if protocol is None or schema is None:
+        raise ApiError(426, "version_missing", f"{PROTOCOL_HEADER} and {SCHEMA_HEADER} headers are required")
+    if not (config.PROTOCOL_MIN <= protocol <= config.PROTOCOL_MAX and config.SCHEMA_MIN <= schema <= config.SCHEMA_MAX):
+        raise ApiError(
+            426,
+            "upgrade_required",
+            f"client protocol {protocol}/schema {schema} outside "
+            f"[{config.PROTOCOL_MIN},{config.PROTOCOL_MAX}]/[{config.SCHEMA_MIN},{config.SCHEMA_MAX}]",
+            headers={"Upgrade": f"guide-protocol/{config.PROTOCOL_MAX}"},
+            **params,
+        )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def caller(request: Request) -> auth.Caller:
+    hq = _hq(request)
+    with hq.db.session() as session:
+        return auth.authenticate(session, hq.keys(), _bearer(request))
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def create_app(db_url: str | None = None) -> FastAPI:
+    url = db_url or os.environ.get(DB_URL_ENV) or config.DEFAULT_DB_URL
+    app = FastAPI(
+        title="Guide Desk HQ",
+        version="1",
+        description="Org, auth and offline-first sync for Guide Desk counter PCs.",
+        responses=_ERRORS,
+    )
+    app.state.hq = HQ(Database(url))
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _server_time(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers[SERVER_TIME_HEADER] = str(int(time.time() * 1000))
+        return response
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz(request: Request) -> dict[str, object]:
+        """Liveness and database reachability."""
+        with _hq(request).db.session() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "server_time_ms": int(time.time() * 1000)}
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_versions)])
+
+    @v1.post("/auth/login", response_model=LoginResponse, tags=["auth"])
+    def login(body: LoginRequest, request: Request) -> LoginResponse:
+        """Sign in; enrolls this PC as a device of one store when ``device_id`` is not given."""
+        hq = _hq(request)
+        with hq.db.session() as session:
+            return auth.login(session, hq.keys(), body, _client_address(request))
+
+    @v1.post("/auth/refresh", response_model=TokenPair, tags=["auth"])
+    def refresh(body: RefreshRequest, request: Request) -> TokenPair:
+        """Trade a refresh token for a new pair; a reused one ends the whole session."""
+        hq = _hq(request)
+        with hq.db.session() as session:
+            return auth.refresh(session, hq.keys(), body)
+
+    @v1.post("/auth/logout", status_code=204, tags=["auth"])
+    def logout(request: Request, body: LogoutRequest | None = None) -> Response:
+        """End the session of the refresh token in the body and/or the access token in the header."""
+        hq = _hq(request)
+        with hq.db.session() as session:
+            auth.logout(session, hq.keys(), body.refresh_token if body else None, _bearer(request))
+        return Response(status_code=204)
+
+    @v1.post(
+        "/sync/push",
+        response_model=PushResponse,
+        tags=["sync"],
+        openapi_extra={"requestBody": {"content": {"application/json": {"schema": PushRequest.model_json_schema()}}}},
+    )
+    async def push(request: Request, who: Annotated[auth.Caller, Depends(caller)]) -> PushResponse:
+        """Apply this device's outbox mutations in seq order (≤200 mutations or 1 MB)."""
+        body = await request.body()
+        if len(body) > MAX_PUSH_BYTES:
+            raise ApiError(413, "push_too_large", f"push body is {len(body)} bytes",
+                           max_mutations=MAX_PUSH_MUTATIONS, max_bytes=MAX_PUSH_BYTES)
+        try:
+            raw = json.loads(body)
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", "body is not JSON", problem="JSON") from exc
+        if isinstance(raw, dict) and isinstance(raw.get("mutations"), list) and len(raw["mutations"]) > MAX_PUSH_MUTATIONS:
+            raise ApiError(413, "push_too_large", f"{len(raw['mutations'])} mutations",
+                           max_mutations=MAX_PUSH_MUTATIONS, max_bytes=MAX_PUSH_BYTES)
+        try:
+            req = PushRequest.model_validate(raw)
+        except ValidationError as exc:
+            detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+            raise ApiError(422, "invalid_request", detail, problem=detail) from exc
+        if req.device_id != who.device_id:
+            raise ApiError(403, "device_store_mismatch", "device_id differs from the signed-in device")
+        db = _hq(request).db
+
+        def _run() -> PushResponse:
+            with db.session() as session:
+                return sync_push.push(session, who.device_id, req.mutations)
+
+        return await run_in_threadpool(_run)
+
+    @v1.get("/sync/pull", response_model=PullResponse, tags=["sync"])
+    def pull(
+        request: Request,
+        who: Annotated[auth.Caller, Depends(caller)],
+        cursor: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
+        store_id: Annotated[str | None, Query(max_length=36)] = None,
+    ) -> PullResponse:
+        """Rows of the device's store changed after ``cursor``, in version order."""
+        if store_id is not None and store_id != who.store_id:
+            raise ApiError(403, "store_forbidden", "a device pulls only the store it is enrolled to")
+        with _hq(request).db.session() as session:
+            return sync_pull.pull(session, who.store_id, cursor, limit)
+
+    app.include_router(v1)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes; the URL comes from GUIDE_HQ_DB."""
+    return create_app(os.environ.get(DB_URL_ENV))

@@ -1,0 +1,189 @@
+"""``hq``: run the service (``hq serve``), migrate its database, and administer the org (``hq admin …``)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hq import config, org
+from hq.db import Database, upgrade
+from hq.models import Account, AccountStore, Device, Region, Store
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=os.environ.get("GUIDE_HQ_DB", config.DEFAULT_DB_URL),
+                   help="SQLAlchemy URL: sqlite:///hq.sqlite3 (default) or postgresql+psycopg://user:pw@host/db")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hq", description="Guide Desk HQ service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service (uvicorn)")
+    _add_db(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (they share only the database)")
+    serve.add_argument("--log-level", default="info")
+
+    migrate = sub.add_parser("migrate", help="bring the database schema to the latest version")
+    _add_db(migrate)
+
+    admin = sub.add_parser("admin", help="administer the org")
+    asub = admin.add_subparsers(dest="admin_command", required=True)
+
+    p = asub.add_parser("create-region", help="add a region")
+    _add_db(p)
+    p.add_argument("name")
+
+    p = asub.add_parser("create-store", help="add a store to a region")
+    _add_db(p)
+    p.add_argument("name")
+    p.add_argument("--region", required=True, help="region name or id")
+
+    p = asub.add_parser("create-account", help="add a guide, manager or HQ admin")
+    _add_db(p)
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=org.ROLES)
+    p.add_argument("--name", default="", help="display name (default: the username)")
+    p.add_argument("--store", action="append", default=[], dest="stores",
+                   help="store name or id; repeat for a guide of several stores")
+    p.add_argument("--region", default=None, help="region of a region_manager")
+    p.add_argument("--password", default=None, help="initial password (prompted when omitted)")
+
+    p = asub.add_parser("set-password", help="set an account's password")
+    _add_db(p)
+    p.add_argument("username")
+    p.add_argument("--password", default=None, help="new password (prompted when omitted)")
+
+    for name, text in (("list-regions", "list regions"), ("list-stores", "list stores"),
+                       ("list-accounts", "list accounts"), ("list-devices", "list enrolled devices")):
+        p = asub.add_parser(name, help=text)
+        _add_db(p)
+
+    p = asub.add_parser("revoke-device", help="refuse a PC on every call from now on")
+    _add_db(p)
+    p.add_argument("device_id")
+
+    p = asub.add_parser("disable-account", help="refuse an account on every call from now on")
+    _add_db(p)
+    p.add_argument("username")
+
+    p = asub.add_parser("seed-demo", help="fill a demo org and a demo customer book per store")
+    _add_db(p)
+    p.add_argument("--customers", type=int, default=200, help="customers per store")
+    p.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def _password(given: str | None) -> str:
+    if given is not None:
+        return given
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise org.OrgError("the two passwords differ")
+    return first
+
+
+def _print_rows(rows: Sequence[Sequence[object]]) -> None:
+    for row in rows:
+        print("\t".join("" if v is None else str(v) for v in row))
+
+
+def _admin(args: argparse.Namespace, session: Session) -> None:
+    cmd = args.admin_command
+    if cmd == "create-region":
+        region = org.create_region(session, args.name)
+        print(f"region {region.name} {region.id}")
+    elif cmd == "create-store":
+        store = org.create_store(session, args.name, args.region)
+        print(f"store {store.name} {store.id}")
+    elif cmd == "create-account":
+        account = org.create_account(
+            session,
+            username=args.username,
+            password=_password(args.password),
+            role=args.role,
+            display_name=args.name,
+            store_refs=args.stores,
+            region_ref=args.region,
+        )
+        print(f"account {account.username} {account.id} ({account.role})")
+    elif cmd == "set-password":
+        account = org.set_password(session, args.username, _password(args.password))
+        print(f"password set for {account.username}")
+    elif cmd == "list-regions":
+        _print_rows([(r.id, r.name) for r in session.scalars(select(Region).order_by(Region.name))])
+    elif cmd == "list-stores":
+        regions = {r.id: r.name for r in session.scalars(select(Region))}
+        _print_rows([(s.id, s.name, regions.get(s.region_id, ""), f"v{s.version}")
+                     for s in session.scalars(select(Store).order_by(Store.name))])
+    elif cmd == "list-accounts":
+        stores = {s.id: s.name for s in session.scalars(select(Store))}
+        member: dict[str, list[str]] = {}
+        for link in session.scalars(select(AccountStore)):
+            member.setdefault(link.account_id, []).append(stores.get(link.store_id, link.store_id))
+        _print_rows([(a.id, a.username, a.display_name, a.role, ",".join(sorted(member.get(a.id, []))),
+                      "disabled" if a.disabled_at else "active")
+                     for a in session.scalars(select(Account).order_by(Account.username))])
+    elif cmd == "list-devices":
+        _print_rows([(d.id, d.name, d.store_id, f"last_seq={d.last_seq}", "revoked" if d.revoked_at else "active")
+                     for d in session.scalars(select(Device).order_by(Device.enrolled_at))])
+    elif cmd == "revoke-device":
+        device = org.revoke_device(session, args.device_id)
+        print(f"device {device.id} revoked")
+    elif cmd == "disable-account":
+        account = org.disable_account(session, args.username)
+        print(f"account {account.username} disabled")
+    elif cmd == "seed-demo":
+        from hq.demo import seed_demo
+
+        summary = seed_demo(session, customers_per_store=args.customers, seed=args.seed)
+        print(summary.describe())
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    upgrade(args.db)
+    os.environ["GUIDE_HQ_DB"] = args.db  # worker processes build the app from it
+    uvicorn.run(
+        "hq.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers if args.workers > 1 else None,
+        log_level=args.log_level,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        _serve(args)
+        return 0
+    upgrade(args.db)
+    if args.command == "migrate":
+        print("database is at the latest schema")
+        return 0
+    db = Database(args.db)
+    run: Callable[[argparse.Namespace, Session], None] = _admin
+    try:
+        with db.session() as session:
+            run(args, session)
+    except org.OrgError as exc:
+        print(f"hq: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

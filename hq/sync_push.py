@@ -1,0 +1,376 @@
+"""``POST /v1/sync/push``: apply a device's mutations in seq order, in one transaction per request.
+
+The store's counter row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE``
+on SQLite), so pushes to one store are serialized, the new version is the counter plus one and
+versions commit in order; the device row's ``last_seq`` advances in that same transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guide_app.domain.entities import CUSTOMER
+from guide_app.domain.hlc import Clock
+from guide_app.domain.ids import pair_id
+from guide_app.domain.merge import OPTED_OUT, merge_row, merge_tombstone
+from guide_app.sync.protocol import Mutation, MutationResult, PushResponse
+from hq.errors import ApiError
+from hq.models import Account, CustomerHistory, Device, DeviceMutation, Store, SyncRow
+from hq.org import may_access_store
+from hq.sync_rules import Rejected, check_shape
+
+# One HLC per process; the node name is unique per process so two HQ processes never mint equal stamps.
+HQ_CLOCK = Clock("hq" + secrets.token_hex(4))
+_MERGE_SKIP = frozenset({"store_id", "merged_into", "created_at", "phone"})
+_MAX_MERGE_CHAIN = 50
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _stamps_of(row: SyncRow) -> Iterable[str]:
+    yield from row.hlc.values()
+    if row.deleted_hlc:
+        yield row.deleted_hlc
+
+
+class PushContext:
+    """The state of one push transaction: the store, the version it writes, the rows it changed."""
+
+    def __init__(self, session: Session, store: Store, device: Device, now: int) -> None:
+        self.session = session
+        self.store = store
+        self.device = device
+        self.now = now
+        self.version = store.version + 1
+        self.changed = 0
+
+    # --- rows ---------------------------------------------------------------------------------
+
+    def get(self, entity: str, row_id: str) -> SyncRow | None:
+        return self.session.get(SyncRow, (entity, row_id))
+
+    def new_row(self, entity: str, row_id: str, store_id: str) -> SyncRow:
+        row = SyncRow(entity=entity, id=row_id, store_id=store_id, version=self.version, data={}, hlc={})
+        self.session.add(row)
+        return row
+
+    def touch(self, row: SyncRow) -> None:
+        """Stamp ``row`` with this push's version and refresh its query columns."""
+        row.version = self.version
+        row.phone = str(row.data.get("phone") or "") if row.entity == "customer" else ""
+        row.customer_id = str(row.data.get("customer_id") or "")
+        row.merged_into = row.data.get("merged_into") if row.entity == "customer" else None
+        self.changed += 1
+        self.session.flush()
+
+    def write(
+        self, row: SyncRow, fields: dict[str, Any], hlc: dict[str, str], deleted_hlc: str | None = None
+    ) -> bool:
+        result = merge_row(row.entity, row.data, row.hlc, fields, hlc)
+        tomb = merge_tombstone(row.deleted_hlc, deleted_hlc)
+        is_new = row.version == self.version and not row.hlc
+        if not (result.changed or tomb != row.deleted_hlc or is_new):
+            self._history(row, result.losers)
+            return False
+        row.data = result.values
+        row.hlc = result.hlc
+        row.deleted_hlc = tomb
+        self.touch(row)
+        self._history(row, result.losers)
+        return True
+
+    def _history(self, row: SyncRow, losers: list[Any]) -> None:
+        for loser in losers:
+            if row.entity == "customer":
+                customer_id, field = row.id, loser.field
+            else:
+                customer_id, field = str(row.data.get("customer_id") or ""), f"{row.entity}.{loser.field}"
+            self.add_history(customer_id, field, loser.value, loser.hlc, loser.winner_hlc)
+
+    def add_history(self, customer_id: str, field: str, value: Any, hlc: str, winner_hlc: str) -> None:
+        self.session.add(
+            CustomerHistory(
+                store_id=self.store.id,
+                customer_id=customer_id,
+                field=field,
+                value=value,
+                hlc=hlc,
+                winner_hlc=winner_hlc,
+                version=self.version,
+                device_id=self.device.id,
+                at=self.now,
+            )
+        )
+        self.changed += 1
+
+    def stamp_over(self, *rows: SyncRow) -> str:
+        """An HQ stamp later than every stamp on ``rows``, so HQ's own change wins on every PC."""
+        top = max((s for r in rows for s in _stamps_of(r)), default=None)
+        if top is not None:
+            HQ_CLOCK.observe(top)
+        return HQ_CLOCK.tick()
+
+    # --- references ----------------------------------------------------------------------------
+
+    def resolve_customer(self, customer_id: str) -> SyncRow | None:
+        """The customer a reference means now: follows ``merged_into`` to the surviving record."""
+        row = self.get("customer", customer_id)
+        for _ in range(_MAX_MERGE_CHAIN):
+            if row is None or not row.merged_into:
+                return row
+            row = self.get("customer", row.merged_into)
+        return row
+
+    def check_customer_ref(self, customer_id: str) -> None:
+        row = self.get("customer", customer_id)
+        if row is None:
+            raise Rejected("unknown_parent", entity="customer", value=customer_id)
+        if row.store_id != self.store.id:
+            raise Rejected("other_store")
+
+    def check_tag_ref(self, tag_id: str) -> None:
+        row = self.get("tag", tag_id)
+        if row is None:
+            raise Rejected("unknown_parent", entity="tag", value=tag_id)
+        if row.store_id not in (self.store.id, ""):  # corp tags ("") may be assigned in any store
+            raise Rejected("other_store")
+
+    def group_store(self, group_id: str) -> str:
+        group = self.get("tag_group", group_id)
+        if group is None:
+            raise Rejected("unknown_parent", entity="tag_group", value=group_id)
+        if group.store_id == "":
+            raise Rejected("corp_read_only")
+        if group.store_id != self.store.id:
+            raise Rejected("other_store")
+        return group.store_id
+
+    def check_person_ref(self, account_id: str) -> None:
+        account = self.session.get(Account, account_id)
+        if account is None or not may_access_store(self.session, account, self.store.id):
+            raise Rejected("unknown_guide", value=account_id)
+
+
+def _scope(ctx: PushContext, m: Mutation, existing: SyncRow | None) -> str:
+    """The store this mutation writes into; refuses rows, parents and people of another store."""
+    store_id = ctx.store.id
+    if existing is not None:
+        if existing.store_id == "" and existing.entity in ("tag_group", "tag"):
+            raise Rejected("corp_read_only")
+        if existing.store_id != store_id:
+            raise Rejected("other_store")
+        if "store_id" in m.fields and m.fields["store_id"] != existing.store_id:
+            raise Rejected("store_change")
+        if m.entity == "customer_tag":
+            for name in ("customer_id", "tag_id"):
+                if name in m.fields and m.fields[name] != existing.data.get(name):
+                    raise Rejected("bad_value", field=name, value=m.fields[name])
+        if m.entity == "tag" and "group_id" in m.fields:
+            ctx.group_store(m.fields["group_id"])
+    elif m.entity == "tag":
+        if "group_id" not in m.fields:
+            raise Rejected("unknown_row")
+        ctx.group_store(m.fields["group_id"])
+    else:
+        if "store_id" not in m.fields:
+            raise Rejected("unknown_row")  # an edit of a row whose creation HQ never accepted
+        if m.fields["store_id"] != store_id:
+            raise Rejected("other_store")
+        if m.entity == "customer_tag":
+            customer_id, tag_id = m.fields.get("customer_id"), m.fields.get("tag_id")
+            if not customer_id or not tag_id:
+                raise Rejected("unknown_row")
+            if m.entity_id != pair_id(customer_id, tag_id):
+                raise Rejected("bad_pair_id")
+    if m.fields.get("customer_id"):
+        ctx.check_customer_ref(m.fields["customer_id"])
+    elif existing is None and m.entity in ("follow_up", "purchase", "customer_tag"):
+        raise Rejected("unknown_parent", entity="customer", value="")
+    if m.fields.get("tag_id"):
+        ctx.check_tag_ref(m.fields["tag_id"])
+    for name in ("owner_guide_id", "guide_id", "actor_id"):
+        if m.fields.get(name):
+            ctx.check_person_ref(m.fields[name])
+    return store_id
+
+
+def apply_mutation(ctx: PushContext, m: Mutation) -> None:
+    """Validate and apply one mutation; raises :class:`Rejected` before writing anything if refused."""
+    check_shape(m, ctx.now)
+    existing = ctx.get(m.entity, m.entity_id)
+    store_id = _scope(ctx, m, existing)
+    for stamp in m.hlc.values():
+        HQ_CLOCK.observe(stamp)
+    row = existing or ctx.new_row(m.entity, m.entity_id, store_id)
+    fields = {k: v for k, v in m.fields.items()}
+    hlc = {k: m.hlc[k] for k in fields}
+    ctx.write(row, fields, hlc, m.deleted_hlc)
+    after_write(ctx, row, fields, hlc)
+
+
+def after_write(ctx: PushContext, row: SyncRow, fields: dict[str, Any], hlc: dict[str, str]) -> None:
+    """Keep merged customers merged: writes aimed at a merged record reach its survivor, and a phone
+    now shared with another live customer of the store merges the two."""
+    if row.entity == "customer":
+        if row.merged_into:
+            survivor = ctx.resolve_customer(row.id)
+            forward = {k: v for k, v in fields.items() if k not in ("store_id", "merged_into", "created_at")}
+            if survivor is not None and survivor is not row and forward:
+                ctx.write(survivor, forward, {k: hlc[k] for k in forward})
+        elif row.deleted_hlc is None and row.data.get("phone"):
+            merge_same_phone(ctx, row)
+        return
+    customer_id = str(row.data.get("customer_id") or "")
+    if customer_id:
+        survivor = ctx.resolve_customer(customer_id)
+        if survivor is not None and survivor.id != customer_id:
+            repoint(ctx, row, survivor)
+
+
+def merge_same_phone(ctx: PushContext, row: SyncRow) -> None:
+    """Customers of one store with the same phone become one: the earliest-born id survives (UUIDv7
+    ids sort by creation time and never change, so every HQ process picks the same survivor)."""
+    others = list(
+        ctx.session.scalars(
+            select(SyncRow).where(
+                SyncRow.entity == "customer",
+                SyncRow.store_id == row.store_id,
+                SyncRow.phone == row.phone,
+                SyncRow.deleted_hlc.is_(None),
+                SyncRow.merged_into.is_(None),
+                SyncRow.id != row.id,
+            )
+        )
+    )
+    if not others:
+        return
+    group = sorted([row, *others], key=lambda r: r.id)
+    survivor = group[0]
+    for loser in group[1:]:
+        merge_customer(ctx, loser, survivor)
+
+
+def merge_customer(ctx: PushContext, loser: SyncRow, survivor: SyncRow) -> None:
+    stamp = ctx.stamp_over(loser, survivor)
+    fills: dict[str, Any] = {}
+    for name in CUSTOMER.fields:
+        if name in _MERGE_SKIP:
+            continue
+        lv, sv = loser.data.get(name), survivor.data.get(name)
+        if name in CUSTOMER.consent_fields:
+            if lv == OPTED_OUT and sv != OPTED_OUT:
+                fills[name] = OPTED_OUT
+            elif lv == "granted" and sv in (None, "", "unknown"):
+                fills[name] = lv
+        elif lv not in (None, "") and sv in (None, ""):
+            fills[name] = lv
+        elif name in CUSTOMER.text_fields and lv not in (None, "", sv):
+            # both typed something different: the survivor keeps its text, the other goes to history
+            ctx.add_history(survivor.id, name, lv, loser.hlc.get(name, ""), survivor.hlc.get(name, ""))
+    lc, sc = loser.data.get("created_at"), survivor.data.get("created_at")
+    if isinstance(lc, int) and (not isinstance(sc, int) or lc < sc):
+        fills["created_at"] = lc  # the customer has been known since the earlier record
+    if fills:
+        ctx.write(survivor, fills, dict.fromkeys(fills, stamp))
+    ctx.write(loser, {"merged_into": survivor.id}, {"merged_into": stamp})
+    children = ctx.session.scalars(
+        select(SyncRow).where(SyncRow.customer_id == loser.id, SyncRow.entity != "customer").order_by(SyncRow.id)
+    )
+    for child in list(children):
+        repoint(ctx, child, survivor)
+
+
+def repoint(ctx: PushContext, row: SyncRow, survivor: SyncRow) -> None:
+    """Point a follow-up, purchase, task (…) at the survivor; a tag assignment moves to the
+    survivor's own assignment row for that tag (one row per customer and tag on every PC)."""
+    if row.entity != "customer_tag":
+        stamp = ctx.stamp_over(row)
+        ctx.write(row, {"customer_id": survivor.id}, {"customer_id": stamp})
+        return
+    if row.deleted_hlc is not None:
+        return
+    tag_id = str(row.data.get("tag_id") or "")
+    target_id = pair_id(survivor.id, tag_id)
+    target = ctx.get("customer_tag", target_id)
+    stamp = ctx.stamp_over(row, *([target] if target else []))
+    moved = {k: row.data.get(k) for k in ("added_hlc", "removed_hlc") if row.data.get(k) is not None}
+    if target is None:
+        target = ctx.new_row("customer_tag", target_id, row.store_id)
+        base = {"store_id": row.store_id, "customer_id": survivor.id, "tag_id": tag_id, **moved}
+        ctx.write(target, base, dict.fromkeys(base, stamp))
+    elif moved:
+        ctx.write(target, moved, dict.fromkeys(moved, stamp))
+    ctx.write(row, {}, {}, stamp)  # the old assignment row is tombstoned, the survivor's carries it
+
+
+def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushResponse:
+    now = now_ms()
+    device_store = session.scalar(select(Device.store_id).where(Device.id == device_id))
+    if device_store is None:
+        raise ApiError(401, "device_unknown", "unknown device")
+    # Lock order everywhere: store counter row, then device row.
+    store = session.get(Store, device_store, with_for_update=True)
+    device = session.get(Device, device_id, with_for_update=True)
+    assert store is not None and device is not None
+    ordered = sorted(mutations, key=lambda m: m.seq)
+    last = device.last_seq
+    expected = last + 1
+    for m in ordered:
+        if m.seq < expected:
+            continue
+        if m.seq > expected:
+            raise ApiError(409, "seq_gap", f"expected seq {last + 1}, got {m.seq}", expected_seq=last + 1)
+        expected += 1
+    ctx = PushContext(session, store, device, now)
+    dup_seqs = [m.seq for m in ordered if m.seq <= last]
+    earlier = {
+        r.seq: r
+        for r in session.scalars(
+            select(DeviceMutation).where(DeviceMutation.device_id == device_id, DeviceMutation.seq.in_(dup_seqs))
+        )
+    } if dup_seqs else {}
+    results: list[MutationResult] = []
+    for m in ordered:
+        if m.seq <= last:
+            prior = earlier.get(m.seq)
+            # a duplicate of a refused mutation repeats why, for a PC that lost the first answer
+            code = prior.code if prior and prior.status == "rejected" else ""
+            reason = prior.reason if prior and prior.status == "rejected" else ""
+            results.append(MutationResult(seq=m.seq, status="duplicate", code=code, reason=reason))
+            continue
+        try:
+            with session.begin_nested():
+                apply_mutation(ctx, m)
+            status, code, reason = "applied", "", ""
+        except Rejected as rej:
+            status, code, reason = "rejected", rej.code, rej.reason
+        session.add(
+            DeviceMutation(
+                device_id=device_id,
+                seq=m.seq,
+                op_id=m.op_id[:64],
+                entity=m.entity[:30],
+                entity_id=m.entity_id[:64],
+                status=status,
+                code=code,
+                reason=reason,
+                payload=m.model_dump() if status == "rejected" else None,
+                version=ctx.version if status == "applied" else 0,
+                at=now,
+            )
+        )
+        results.append(MutationResult(seq=m.seq, status=status, code=code, reason=reason))  # type: ignore[arg-type]
+        last = m.seq
+    if ctx.changed:
+        store.version = ctx.version
+    device.last_seq = last
+    device.last_seen_at = now
+    return PushResponse(last_seq=last, results=results, server_time_ms=now_ms())

@@ -1,0 +1,170 @@
+"""What HQ accepts in a mutation: the entity's fields, their value kinds, stamps within the clock
+window, and valid phones. A failed check is a :class:`Rejected` with a reason code and zh_CN text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from guide_app.domain.entities import (
+    CONSENT_VALUES,
+    FOLLOW_UP_KINDS,
+    GENDERS,
+    MANUAL_STAGES,
+    SPECS,
+)
+from guide_app.domain.errors import UserError
+from guide_app.domain.hlc import Stamp, too_far_ahead
+from guide_app.domain.phones import normalize_phone
+from guide_app.i18n import tr
+from guide_app.sync.protocol import Mutation
+from hq.messages import zh
+
+# audit_log rows are synced up (append-only) but are not part of the shared merge spec
+AUDIT_LOG_FIELDS = ("store_id", "actor_id", "action", "target", "detail", "at")
+
+READ_ONLY_FIELDS = frozenset({"merged_into"})  # set by HQ's same-phone merge only
+ID_FIELDS = frozenset({"store_id", "customer_id", "tag_id", "group_id", "owner_guide_id", "guide_id", "actor_id"})
+INT_FIELDS = frozenset({"created_at", "at", "amount_cents", "sort_order"})
+BOOL_FIELDS = frozenset({"multi", "done"})
+DATE_FIELDS = frozenset({"birthday", "next_at"})
+STAMP_VALUE_FIELDS = frozenset({"added_hlc", "removed_hlc"})
+DICT_FIELDS = frozenset({"detail"})
+ENUMS: dict[str, tuple[str, ...]] = {
+    "gender": GENDERS,
+    "stage": MANUAL_STAGES,
+    "consent_phone": CONSENT_VALUES,
+    "consent_sms": CONSENT_VALUES,
+    "consent_wechat": CONSENT_VALUES,
+    "kind": FOLLOW_UP_KINDS,
+    "scope": ("store", "personal"),  # corp groups are made by HQ only
+    "origin": ("guide",),  # purchases from HQ are never pushed by a PC
+}
+EXTRA_MAX_LENGTHS = {"phone": 20, "color": 9, "action": 30, "target": 100}
+DEFAULT_MAX_LENGTH = 4000
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$")
+_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,35}$")
+_MAX_INT = 2**53  # what every JSON reader keeps exactly
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def reason(self) -> str:
+        return zh(f"rej.{self.code}", **self.params)
+
+
+def entity_fields(entity: str) -> tuple[str, ...] | None:
+    if entity in SPECS:
+        return SPECS[entity].fields
+    if entity == "audit_log":
+        return AUDIT_LOG_FIELDS
+    return None
+
+
+def max_length(entity: str, field: str) -> int:
+    spec = SPECS.get(entity)
+    limits = dict(spec.max_lengths) if spec else {}
+    return limits.get(field) or EXTRA_MAX_LENGTHS.get(field) or (36 if field in ID_FIELDS else DEFAULT_MAX_LENGTH)
+
+
+def check_id(value: Any) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise Rejected("bad_id", value=str(value)[:40])
+    return value
+
+
+def check_stamp(value: Any, server_ms: int) -> str:
+    if not isinstance(value, str):
+        raise Rejected("bad_hlc", value=str(value)[:70])
+    try:
+        Stamp.parse(value)
+    except ValueError as exc:
+        raise Rejected("bad_hlc", value=value[:70]) from exc
+    if len(value) > 64:
+        raise Rejected("bad_hlc", value=value[:70])
+    if too_far_ahead(value, server_ms):
+        raise Rejected("clock_ahead", value=value)
+    return value
+
+
+def _bad(field: str, value: Any) -> Rejected:
+    return Rejected("bad_value", field=field, value=repr(value)[:60])
+
+
+def check_value(entity: str, field: str, value: Any, server_ms: int) -> None:
+    if field in STAMP_VALUE_FIELDS:
+        if value is not None:
+            check_stamp(value, server_ms)
+        return
+    if field in INT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _MAX_INT:
+            raise _bad(field, value)
+        return
+    if field in BOOL_FIELDS:
+        if not isinstance(value, bool):
+            raise _bad(field, value)
+        return
+    if field in DICT_FIELDS:
+        if not isinstance(value, dict) or len(repr(value)) > DEFAULT_MAX_LENGTH:
+            raise _bad(field, value)
+        return
+    if value is None:
+        raise _bad(field, value)
+    if not isinstance(value, str):
+        raise _bad(field, value)
+    limit = max_length(entity, field)
+    if len(value) > limit:
+        raise Rejected("field_too_long", field=tr(f"field.{field}", lang="zh_CN") if field in _LABELLED else field,
+                       limit=limit)
+    if field in ENUMS and value not in ENUMS[field]:
+        raise _bad(field, value)
+    if field in ID_FIELDS and value and not _ID.match(value):
+        raise _bad(field, value)
+    if field in DATE_FIELDS and value:
+        try:
+            if dt.date.fromisoformat(value).isoformat() != value:
+                raise ValueError(value)
+        except ValueError as exc:
+            raise _bad(field, value) from exc
+    if field == "color" and not _COLOR.match(value):
+        raise _bad(field, value)
+    if field == "phone" and value:
+        try:
+            normalized = normalize_phone(value)
+        except UserError as exc:
+            raise Rejected("bad_phone", reason=tr(exc.key, lang="zh_CN", **exc.params)) from exc
+        if normalized != value:  # clients store E.164; another spelling would split the same person
+            raise Rejected("bad_phone", reason=f"{value} → {normalized}")
+
+
+_LABELLED = frozenset({"name", "wechat_id", "preferences", "sizes", "notes", "source"})
+
+
+def check_shape(m: Mutation, server_ms: int) -> tuple[str, ...]:
+    """Checks that need no database: entity, id, fields, stamps, values. Returns the entity's fields."""
+    fields = entity_fields(m.entity)
+    if fields is None:
+        raise Rejected("unknown_entity", entity=m.entity[:40])
+    check_id(m.entity_id)
+    for name in m.fields:
+        if name not in fields:
+            raise Rejected("unknown_field", entity=m.entity, field=name[:40])
+        if name in READ_ONLY_FIELDS:
+            raise Rejected("read_only_field", field=name)
+        if name not in m.hlc:
+            raise Rejected("missing_stamp", field=name)
+    for name, stamp in m.hlc.items():
+        if name in m.fields:
+            check_stamp(stamp, server_ms)
+    if m.deleted_hlc is not None:
+        check_stamp(m.deleted_hlc, server_ms)
+    for name, value in m.fields.items():
+        check_value(m.entity, name, value, server_ms)
+    return fields
