@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, or_, select
 
 from guide_app.db.models import Customer, CustomerTag, Guide, Tag, TagGroup
 from guide_app.domain.errors import UserError
@@ -39,6 +39,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("total_spent", "export.col.total_spent"), ("order_count", "export.col.order_count"),
     ("last_purchase", "export.col.last_purchase"), ("created", "field.created_at"),
 )
+_SCOPE_RANK = case({"corp": 0, "store": 1}, value=TagGroup.scope, else_=2)  # as the tag picker orders groups
 _TEXT_COLUMNS = frozenset({"name", "wechat_id", "tags", "owner", "source", "preferences", "sizes", "notes"})
 _SELECT = (Customer.pk, Customer.id, Customer.name, Customer.phone, Customer.wechat_id, Customer.gender,
            Customer.birthday, Customer.stage, Customer.owner_guide_id, Customer.source, Customer.preferences,
@@ -75,8 +76,14 @@ class _Reader:
         self.lang = lang
         self.now = ctx.now_ms()
         with ctx.read() as s:
-            self.guides = dict(s.execute(select(Guide.id, Guide.name)).tuples().all())
+            self.guides = {gid: name for gid, name in s.execute(select(Guide.id, Guide.name))}
         self.tag_sep = "、" if lang == "zh_CN" else ", "
+        # the tags this guide sees: corp groups, the store's, and their own personal ones
+        self._visible_group = and_(TagGroup.deleted_hlc.is_(None), or_(
+            TagGroup.scope == "corp",
+            and_(TagGroup.store_id == ctx.store_id,
+                 or_(TagGroup.scope == "store", TagGroup.owner_guide_id == ctx.actor.guide_id)),
+        ))
 
     def rows(self, keys: Sequence[int] | Sequence[str]) -> Iterator[dict[str, Any]]:
         by_pk = bool(keys) and isinstance(keys[0], int)
@@ -94,9 +101,9 @@ class _Reader:
                     .join(Tag, Tag.id == CustomerTag.tag_id)
                     .join(TagGroup, TagGroup.id == Tag.group_id)
                     .where(CustomerTag.customer_id.in_(ids), CustomerTag.active.is_(True),
-                           Tag.deleted_hlc.is_(None))
-                    .order_by(TagGroup.sort_order, Tag.sort_order, Tag.pk)
-                ).tuples():
+                           Tag.deleted_hlc.is_(None), self._visible_group)
+                    .order_by(_SCOPE_RANK, TagGroup.sort_order, TagGroup.pk, Tag.sort_order, Tag.pk)
+                ):
                     tags.setdefault(cid, []).append(name)
             for key in chunk:
                 r = found.get(key)
