@@ -88,6 +88,9 @@ class PC:
                 out[st] = out.get(st, 0) + 1
             return out
 
+    def store_offset(self) -> int:
+        return int(self.sync_service.store.get_state("clock_offset_ms") or 0)
+
     def any_tag(self) -> str:
         with self.db.read() as s:
             return s.scalars(select(Tag.id).order_by(Tag.id)).first() or ""
