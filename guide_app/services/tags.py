@@ -270,8 +270,8 @@ class TagService:
                     for other in w.session.scalars(select(CustomerTag).where(
                             CustomerTag.customer_id == c.id, CustomerTag.tag_id.in_(siblings),
                             CustomerTag.active.is_(True))):
-                        _remove(w, other)
-                added += _add(w, c.id, tag.id)
+                        remove_assignment(w, other)
+                added += add_assignment(w, c.id, tag.id)
             return added
 
     def unassign(self, customer_ids: Sequence[str], tag_id: str) -> int:
@@ -285,7 +285,7 @@ class TagService:
                 for row in w.session.scalars(select(CustomerTag).where(
                         CustomerTag.customer_id.in_(ids[start:start + 500]), CustomerTag.tag_id == tag.id,
                         CustomerTag.active.is_(True))):
-                    _remove(w, row)
+                    remove_assignment(w, row)
                     removed += 1
             return removed
 
@@ -305,12 +305,13 @@ class TagService:
                     CustomerTag.customer_id == c.id, CustomerTag.active.is_(True))).all():
                 tag = w.session.scalars(select(Tag).where(Tag.id == row.tag_id)).one()
                 if tag.group_id in visible and row.tag_id not in wanted:
-                    _remove(w, row)
+                    remove_assignment(w, row)
             for t, _g in picked:
-                _add(w, c.id, t.id)
+                add_assignment(w, c.id, t.id)
 
 
-def _add(w: Writer, customer_id: str, tag_id: str) -> int:
+def add_assignment(w: Writer, customer_id: str, tag_id: str) -> int:
+    """Put the tag on the customer inside an open write (no checks: callers validate). 1 if added."""
     row = w.session.scalars(select(CustomerTag).where(CustomerTag.id == pair_id(customer_id, tag_id))).first()
     if row is not None and row.active:
         return 0
@@ -325,7 +326,8 @@ def _add(w: Writer, customer_id: str, tag_id: str) -> int:
     return 1
 
 
-def _remove(w: Writer, row: CustomerTag) -> None:
+def remove_assignment(w: Writer, row: CustomerTag) -> None:
+    """Take an active assignment off inside an open write."""
     # record the add we observed: a concurrent add elsewhere carries a later stamp and wins
     w.apply("customer_tag", row, {"removed_hlc": row.added_hlc})
     row.active = tag_active(row.added_hlc, row.removed_hlc)
