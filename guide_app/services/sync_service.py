@@ -40,7 +40,7 @@ from guide_app.sync.errors import (
     NotEnrolledError,
     SyncError,
 )
-from guide_app.sync.protocol import LoginRequest, Mutation, PullResponse, PushResponse
+from guide_app.sync.protocol import DEFAULT_PULL_LIMIT, LoginRequest, Mutation, PullResponse, PushResponse
 from guide_app.sync.tokens import (
     KeyringTokenStore,
     MemoryTokenStore,
@@ -177,9 +177,11 @@ class SyncService:
         now_ms: Callable[[], int] = wall_ms,
         protocol_version: int | None = None,
         backoff: Backoff | None = None,
+        pull_limit: int = DEFAULT_PULL_LIMIT,
     ) -> None:
         self.db = db
         self.backoff = backoff
+        self.pull_limit = pull_limit
         self.memory_tokens = memory_tokens
         self.transport = transport
         self.now_ms = now_ms
@@ -335,7 +337,8 @@ class SyncService:
             self._status.progress = None
             self._notify()
             engine = SyncEngine(self.client, self.store, self.ctx.clock, stop=self._stop,
-                                progress=self._on_progress, backoff=self.backoff)
+                                progress=self._on_progress, backoff=self.backoff,
+                                pull_limit=self.pull_limit)
             report = engine.sync()
             now = self.now_ms()
             self.store.set_state(LAST_SYNC, str(now))
