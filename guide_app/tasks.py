@@ -8,7 +8,8 @@ Two executors, one thread each:
 
 A task is a plain function ``fn(control) -> result``. It never touches widgets; it may report
 progress through ``control.progress(done, total)`` and should stop early when
-``control.cancelled()`` is true. The result, the error or the progress is delivered on the GUI
+``control.cancelled()`` is true. ``handle.cancel()`` drops the result; ``handle.stop()`` only asks
+the task to stop and still delivers what it returns (a partial import report). The result, the error or the progress is delivered on the GUI
 thread through a Qt signal (a queued connection), and only while the task's ``owner`` widget is
 still alive and the task was not cancelled.
 
@@ -93,13 +94,21 @@ class TaskHandle(Generic[T]):
         self.on_cancelled = on_cancelled
         self.future: Future[Any] | None = None
         self.finished = False
+        self.dropped = False
 
     def cancel(self) -> None:
+        """Stop the task and drop its result (``on_cancelled`` runs instead of ``on_done``)."""
+        self.dropped = True
+        self.token.cancel()
+
+    def stop(self) -> None:
+        """Ask the task to stop early but still deliver what it returns (e.g. a partial import
+        report saying where it stopped)."""
         self.token.cancel()
 
     @property
     def cancelled(self) -> bool:
-        return self.token.cancelled()
+        return self.dropped
 
     def owner_alive(self) -> bool:
         return self.owner is None or shiboken6.isValid(self.owner)
@@ -188,7 +197,7 @@ class TaskRunner(QObject):
         self._set_pending(self._pending + 1)
 
         def report(done: int, total: int) -> None:
-            if handle.on_progress is not None and not token.cancelled():
+            if handle.on_progress is not None and not handle.dropped:
                 self._relay.deliver.emit(lambda: self._progress(handle, done, total))
 
         control = TaskControl(token, report)
@@ -222,7 +231,7 @@ class TaskRunner(QObject):
             del self._keyed[key]
         if not handle.owner_alive():
             return
-        if handle.cancelled or isinstance(error, TaskCancelled):
+        if handle.dropped or isinstance(error, TaskCancelled):
             if handle.on_cancelled is not None:
                 handle.on_cancelled()
             return

@@ -18,6 +18,7 @@ from guide_app.db.models import Guide, Store
 from guide_app.db.state import get_state, set_state
 from guide_app.domain.errors import UserError
 from guide_app.domain.ids import uuid7
+from guide_app.domain.pinyin_keys import sort_key
 from guide_app.services.context import Actor, AppContext
 
 LOCAL_STORE_KEY = "local_store_id"
@@ -65,13 +66,13 @@ class OrgService:
             return StoreInfo(st.id, st.name, st.region_id, st.region_name) if st else None
 
     def guides(self, *, include_inactive: bool = False) -> list[GuideInfo]:
-        """Guides of this store, by name (departed guides only when asked, e.g. for 离职继承)."""
+        """Guides of this store in pinyin order (departed ones last, only when asked: 离职继承)."""
         stmt = select(Guide).where(Guide.store_id == self.ctx.store_id)
         if not include_inactive:
             stmt = stmt.where(Guide.active.is_(True))
         with self.ctx.read() as s:
             guides = list(s.scalars(stmt))
-        return sorted((_guide_info(g) for g in guides), key=lambda g: (not g.active, g.name))
+        return sorted((_guide_info(g) for g in guides), key=lambda g: (not g.active, sort_key(g.name)))
 
     def guide_name(self, guide_id: str) -> str:
         """The guide's name, or "" when this PC does not know the guide (yet)."""

@@ -185,6 +185,16 @@ def empty_box(p: QPainter) -> None:
     p.drawLine(QPointF(12, 13), QPointF(12, 21))
 
 
+def chevron_down(p: QPainter) -> None:
+    pen(p, INK, 2)
+    p.drawPolyline(QPolygonF([QPointF(7, 10), QPointF(12, 15), QPointF(17, 10)]))
+
+
+def chevron_up(p: QPainter) -> None:
+    pen(p, INK, 2)
+    p.drawPolyline(QPolygonF([QPointF(7, 14), QPointF(12, 9), QPointF(17, 14)]))
+
+
 DRAWINGS: dict[str, Callable[[QPainter], None]] = {
     "customers": customers,
     "tags": tags,
@@ -201,6 +211,8 @@ DRAWINGS: dict[str, Callable[[QPainter], None]] = {
     "delete": delete,
     "reminder": reminder,
     "empty": empty_box,
+    "chevron-down": chevron_down,
+    "chevron-up": chevron_up,
 }
 
 
