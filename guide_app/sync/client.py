@@ -83,8 +83,14 @@ def error_for(response: httpx.Response, *, login: bool = False) -> SyncError:
     code = body.code if body else ""
     detail = f"HTTP {response.status_code} {code}: {body.detail if body else response.text[:200]}"
     server_message = body.message_zh if body else ""
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    error = _typed_error(response.status_code, code, detail, server_message,
+                         parse_retry_after(response.headers.get("Retry-After")), response, login)
+    error.code = code
+    return error
+
+
+def _typed_error(status: int, code: str, detail: str, server_message: str, retry_after: float | None,
+                 response: httpx.Response, login: bool) -> SyncError:
     if status == 426:
         return UpgradeRequiredError(detail, server_message=server_message)
     if status == 401:

@@ -14,6 +14,7 @@ class SyncError(Exception):
 
     key = "sync.error.unknown"
     retryable = False
+    code = ""  # HQ's stable error code, when HQ answered
 
     def __init__(self, detail: str = "", *, server_message: str = "", **params: Any) -> None:
         super().__init__(detail or self.key)
