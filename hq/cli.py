@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hq import config, org
+from hq import config, org, pack_cli
 from hq.db import Database, upgrade
 from hq.models import Account, AccountStore, Device, Region, Store
 
@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--customers", type=int, default=200, help="customers per store")
     p.add_argument("--seed", type=int, default=7)
+
+    pack_cli.add_parser(sub, _add_db)
     return parser
 
 
@@ -168,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         _serve(args)
         return 0
+    if args.command == "pack":
+        return pack_cli.run(args)
     upgrade(args.db)
     if args.command == "migrate":
         print("database is at the latest schema")

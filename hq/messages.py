@@ -56,6 +56,8 @@ MESSAGES_ZH: dict[str, str] = {
     "rej.unknown_parent": "关联的“{entity}”记录在本店不存在：{value}",
     "rej.unknown_guide": "导购“{value}”不属于本店",
     "rej.corp_read_only": "企业标签由总部维护，门店不能修改",
+    "rej.code_taken": "活码“{value}”已被占用，请重新生成",
+    "rej.bad_code": "活码“{value}”格式不正确",
     "rej.store_change": "记录不能移到其他门店",
 }
 

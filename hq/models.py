@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -122,25 +122,32 @@ class LoginAttempt(Base):
 
 
 class SyncRow(Base):
-    """The current state of one synced row as HQ holds it (what a pull sends)."""
+    """The current state of one synced row of one store as HQ holds it (what a pull sends).
+
+    Keyed by store: HQ-owned rows every store receives (corp tag groups and their tags) are kept as
+    one copy per store, so each store's pull stays a single ordered scan of its own versions; the
+    master copies live under ``store_id = ""`` and are copied into stores made later.
+    """
 
     __tablename__ = "sync_row"
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     entity: Mapped[str] = mapped_column(String(30), primary_key=True)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
     hlc: Mapped[dict[str, str]] = mapped_column(JsonType, nullable=False)
     deleted_hlc: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hq_owned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # read-only for PCs
     # query helpers, copied from ``data`` on every write
-    phone: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    lookup: Mapped[str] = mapped_column(String(40), nullable=False, default="")  # customer phone, code text
     customer_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
     merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     __table_args__ = (
         Index("ix_sync_row_store_version", "store_id", "version"),
-        Index("ix_sync_row_store_phone", "store_id", "entity", "phone"),
-        Index("ix_sync_row_customer", "customer_id"),
+        Index("ix_sync_row_entity_id", "entity", "id"),
+        Index("ix_sync_row_lookup", "entity", "lookup", "store_id"),
+        Index("ix_sync_row_store_customer", "store_id", "customer_id"),
     )
 
 
@@ -178,3 +185,27 @@ class DeviceMutation(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)  # kept for rejected ones
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     at: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class CampaignPack(Base):
+    """A published version of a campaign pack: its signed manifest and the archive devices download.
+
+    ``status``: published (the version devices should have), superseded (a newer version replaced
+    it) or withdrawn (devices drop it). The archive is loaded only when asked for.
+    """
+
+    __tablename__ = "campaign_pack"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(80), nullable=False)
+    manifest: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    valid_from: Mapped[str] = mapped_column(String(10), nullable=False)
+    valid_to: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    archive: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
+    published_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    withdrawn_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_campaign_pack_status", "status"),)

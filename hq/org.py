@@ -137,6 +137,9 @@ def create_store(session: Session, name: str, region_ref: str) -> Store:
     store = Store(id=uuid7(), region_id=region.id, name=name, version=0, org_version=0, created_at=now_ms())
     session.add(store)
     session.flush()
+    from hq.corp import copy_to_store  # corp imports org; the late import keeps the cycle out
+
+    copy_to_store(session, store)
     return store
 
 

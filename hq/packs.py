@@ -108,11 +108,10 @@ def load_source_manifest(src: Path) -> Manifest:
                 raise UserError("pack.unsafe_path", path=rel)
             raise UserError("pack.build.asset_not_found", path=rel)
         size, sha = _digest_path(path)
-        for what, listed_value, actual in (("size", entry.get("size"), size), ("sha256", entry.get("sha256"), sha)):
-            if listed_value is not None and listed_value != actual:
-                raise UserError(
-                    "pack.build.asset_mismatch", path=rel, what=what, listed=str(listed_value), actual=str(actual)
-                )
+        if entry.get("size") is not None and entry["size"] != size:
+            raise UserError("pack.build.size_mismatch", path=rel, listed=str(entry["size"]), actual=str(size))
+        if entry.get("sha256") is not None and entry["sha256"] != sha:
+            raise UserError("pack.build.sha_mismatch", path=rel, listed=str(entry["sha256"]), actual=sha)
         filled.append({**entry, "size": size, "sha256": sha})
     manifest = parse_manifest({**raw, "assets": filled})
     for material in manifest.materials:

@@ -23,7 +23,7 @@ from guide_app.sync.protocol import Mutation, MutationResult, PushResponse
 from hq.errors import ApiError
 from hq.models import Account, CustomerHistory, Device, DeviceMutation, Store, SyncRow
 from hq.org import may_access_store
-from hq.sync_rules import Rejected, check_shape
+from hq.sync_rules import CUSTOMER_CHILDREN, Rejected, check_shape, lookup_of
 
 # One HLC per process; the node name is unique per process so two HQ processes never mint equal stamps.
 HQ_CLOCK = Clock("hq" + secrets.token_hex(4))
@@ -55,17 +55,30 @@ class PushContext:
     # --- rows ---------------------------------------------------------------------------------
 
     def get(self, entity: str, row_id: str) -> SyncRow | None:
-        return self.session.get(SyncRow, (entity, row_id))
+        """The row in this store (HQ-owned rows included: every store holds its copy)."""
+        return self.session.get(SyncRow, (self.store.id, entity, row_id))
 
-    def new_row(self, entity: str, row_id: str, store_id: str) -> SyncRow:
-        row = SyncRow(entity=entity, id=row_id, store_id=store_id, version=self.version, data={}, hlc={})
+    def elsewhere(self, entity: str, row_id: str) -> bool:
+        """Whether the id names a row of another store (never revealed beyond "other store")."""
+        return (
+            self.session.scalar(
+                select(SyncRow.store_id)
+                .where(SyncRow.entity == entity, SyncRow.id == row_id, SyncRow.store_id != self.store.id)
+                .limit(1)
+            )
+            is not None
+        )
+
+    def new_row(self, entity: str, row_id: str) -> SyncRow:
+        row = SyncRow(store_id=self.store.id, entity=entity, id=row_id, version=self.version, data={}, hlc={},
+                      hq_owned=False)
         self.session.add(row)
         return row
 
     def touch(self, row: SyncRow) -> None:
         """Stamp ``row`` with this push's version and refresh its query columns."""
         row.version = self.version
-        row.phone = str(row.data.get("phone") or "") if row.entity == "customer" else ""
+        row.lookup = lookup_of(row.entity, row.data)
         row.customer_id = str(row.data.get("customer_id") or "")
         row.merged_into = row.data.get("merged_into") if row.entity == "customer" else None
         self.changed += 1
@@ -129,29 +142,18 @@ class PushContext:
             row = self.get("customer", row.merged_into)
         return row
 
-    def check_customer_ref(self, customer_id: str) -> None:
-        row = self.get("customer", customer_id)
+    def check_ref(self, entity: str, row_id: str) -> SyncRow:
+        """A parent row must be in this store (a corp tag's store copy counts)."""
+        row = self.get(entity, row_id)
         if row is None:
-            raise Rejected("unknown_parent", entity="customer", value=customer_id)
-        if row.store_id != self.store.id:
-            raise Rejected("other_store")
+            if self.elsewhere(entity, row_id):
+                raise Rejected("other_store")
+            raise Rejected("unknown_parent", entity=entity, value=row_id)
+        return row
 
-    def check_tag_ref(self, tag_id: str) -> None:
-        row = self.get("tag", tag_id)
-        if row is None:
-            raise Rejected("unknown_parent", entity="tag", value=tag_id)
-        if row.store_id not in (self.store.id, ""):  # corp tags ("") may be assigned in any store
-            raise Rejected("other_store")
-
-    def group_store(self, group_id: str) -> str:
-        group = self.get("tag_group", group_id)
-        if group is None:
-            raise Rejected("unknown_parent", entity="tag_group", value=group_id)
-        if group.store_id == "":
-            raise Rejected("corp_read_only")
-        if group.store_id != self.store.id:
-            raise Rejected("other_store")
-        return group.store_id
+    def check_group(self, group_id: str) -> None:
+        if self.check_ref("tag_group", group_id).hq_owned:
+            raise Rejected("corp_read_only")  # a store cannot add tags to a corp group
 
     def check_person_ref(self, account_id: str) -> None:
         account = self.session.get(Account, account_id)
@@ -159,30 +161,26 @@ class PushContext:
             raise Rejected("unknown_guide", value=account_id)
 
 
-def _scope(ctx: PushContext, m: Mutation, existing: SyncRow | None) -> str:
-    """The store this mutation writes into; refuses rows, parents and people of another store."""
-    store_id = ctx.store.id
+def _scope(ctx: PushContext, m: Mutation, existing: SyncRow | None) -> None:
+    """Refuses rows, parents and people of another store, and writes to HQ-owned rows."""
     if existing is not None:
-        if existing.store_id == "" and existing.entity in ("tag_group", "tag"):
+        if existing.hq_owned:
             raise Rejected("corp_read_only")
-        if existing.store_id != store_id:
-            raise Rejected("other_store")
         if "store_id" in m.fields and m.fields["store_id"] != existing.store_id:
             raise Rejected("store_change")
         if m.entity == "customer_tag":
             for name in ("customer_id", "tag_id"):
                 if name in m.fields and m.fields[name] != existing.data.get(name):
                     raise Rejected("bad_value", field=name, value=m.fields[name])
-        if m.entity == "tag" and "group_id" in m.fields:
-            ctx.group_store(m.fields["group_id"])
-    elif m.entity == "tag":
-        if "group_id" not in m.fields:
-            raise Rejected("unknown_row")
-        ctx.group_store(m.fields["group_id"])
     else:
-        if "store_id" not in m.fields:
+        if ctx.elsewhere(m.entity, m.entity_id):
+            raise Rejected("other_store")
+        if m.entity == "tag":
+            if "group_id" not in m.fields:
+                raise Rejected("unknown_row")
+        elif "store_id" not in m.fields:
             raise Rejected("unknown_row")  # an edit of a row whose creation HQ never accepted
-        if m.fields["store_id"] != store_id:
+        elif m.fields["store_id"] != ctx.store.id:
             raise Rejected("other_store")
         if m.entity == "customer_tag":
             customer_id, tag_id = m.fields.get("customer_id"), m.fields.get("tag_id")
@@ -190,26 +188,42 @@ def _scope(ctx: PushContext, m: Mutation, existing: SyncRow | None) -> str:
                 raise Rejected("unknown_row")
             if m.entity_id != pair_id(customer_id, tag_id):
                 raise Rejected("bad_pair_id")
+        if m.entity in CUSTOMER_CHILDREN and not m.fields.get("customer_id"):
+            raise Rejected("unknown_parent", entity="customer", value="")
+    if m.entity == "tag" and "group_id" in m.fields:
+        ctx.check_group(m.fields["group_id"])
     if m.fields.get("customer_id"):
-        ctx.check_customer_ref(m.fields["customer_id"])
-    elif existing is None and m.entity in ("follow_up", "purchase", "customer_tag"):
-        raise Rejected("unknown_parent", entity="customer", value="")
+        ctx.check_ref("customer", m.fields["customer_id"])
     if m.fields.get("tag_id"):
-        ctx.check_tag_ref(m.fields["tag_id"])
+        ctx.check_ref("tag", m.fields["tag_id"])
+    for tag_id in m.fields.get("auto_tag_ids") or ():
+        ctx.check_ref("tag", tag_id)
     for name in ("owner_guide_id", "guide_id", "actor_id"):
         if m.fields.get(name):
             ctx.check_person_ref(m.fields[name])
-    return store_id
+    if m.entity == "acquisition_code" and "code" in m.fields:
+        check_code_free(ctx, m.entity_id, m.fields["code"])
+
+
+def check_code_free(ctx: PushContext, row_id: str, code: str) -> None:
+    """Code texts are unique in the whole org: the landing page finds the code by its text alone."""
+    taken = ctx.session.scalar(
+        select(SyncRow.id)
+        .where(SyncRow.entity == "acquisition_code", SyncRow.lookup == code, SyncRow.id != row_id)
+        .limit(1)
+    )
+    if taken is not None:
+        raise Rejected("code_taken", value=code)
 
 
 def apply_mutation(ctx: PushContext, m: Mutation) -> None:
     """Validate and apply one mutation; raises :class:`Rejected` before writing anything if refused."""
     check_shape(m, ctx.now)
     existing = ctx.get(m.entity, m.entity_id)
-    store_id = _scope(ctx, m, existing)
+    _scope(ctx, m, existing)
     for stamp in m.hlc.values():
         HQ_CLOCK.observe(stamp)
-    row = existing or ctx.new_row(m.entity, m.entity_id, store_id)
+    row = existing or ctx.new_row(m.entity, m.entity_id)
     fields = {k: v for k, v in m.fields.items()}
     hlc = {k: m.hlc[k] for k in fields}
     ctx.write(row, fields, hlc, m.deleted_hlc)
@@ -225,7 +239,7 @@ def after_write(ctx: PushContext, row: SyncRow, fields: dict[str, Any], hlc: dic
             forward = {k: v for k, v in fields.items() if k not in ("store_id", "merged_into", "created_at")}
             if survivor is not None and survivor is not row and forward:
                 ctx.write(survivor, forward, {k: hlc[k] for k in forward})
-        elif row.deleted_hlc is None and row.data.get("phone"):
+        elif row.deleted_hlc is None and row.lookup:
             merge_same_phone(ctx, row)
         return
     customer_id = str(row.data.get("customer_id") or "")
@@ -242,8 +256,8 @@ def merge_same_phone(ctx: PushContext, row: SyncRow) -> None:
         ctx.session.scalars(
             select(SyncRow).where(
                 SyncRow.entity == "customer",
+                SyncRow.lookup == row.lookup,
                 SyncRow.store_id == row.store_id,
-                SyncRow.phone == row.phone,
                 SyncRow.deleted_hlc.is_(None),
                 SyncRow.merged_into.is_(None),
                 SyncRow.id != row.id,
@@ -282,7 +296,9 @@ def merge_customer(ctx: PushContext, loser: SyncRow, survivor: SyncRow) -> None:
         ctx.write(survivor, fills, dict.fromkeys(fills, stamp))
     ctx.write(loser, {"merged_into": survivor.id}, {"merged_into": stamp})
     children = ctx.session.scalars(
-        select(SyncRow).where(SyncRow.customer_id == loser.id, SyncRow.entity != "customer").order_by(SyncRow.id)
+        select(SyncRow)
+        .where(SyncRow.store_id == loser.store_id, SyncRow.customer_id == loser.id, SyncRow.entity != "customer")
+        .order_by(SyncRow.entity, SyncRow.id)
     )
     for child in list(children):
         repoint(ctx, child, survivor)
@@ -303,7 +319,7 @@ def repoint(ctx: PushContext, row: SyncRow, survivor: SyncRow) -> None:
     stamp = ctx.stamp_over(row, *([target] if target else []))
     moved = {k: row.data.get(k) for k in ("added_hlc", "removed_hlc") if row.data.get(k) is not None}
     if target is None:
-        target = ctx.new_row("customer_tag", target_id, row.store_id)
+        target = ctx.new_row("customer_tag", target_id)
         base = {"store_id": row.store_id, "customer_id": survivor.id, "tag_id": tag_id, **moved}
         ctx.write(target, base, dict.fromkeys(base, stamp))
     elif moved:

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from guide_app.domain import codes, entities
 from guide_app.domain.entities import (
     CONSENT_VALUES,
     FOLLOW_UP_KINDS,
@@ -25,13 +26,19 @@ from hq.messages import zh
 # audit_log rows are synced up (append-only) but are not part of the shared merge spec
 AUDIT_LOG_FIELDS = ("store_id", "actor_id", "action", "target", "detail", "at")
 
+# rows that hang off a customer: re-pointed to the survivor when HQ merges two customers
+CUSTOMER_CHILDREN = frozenset(
+    name for name, spec in SPECS.items() if "customer_id" in spec.fields and name != "customer_tag"
+) | {"customer_tag"}
 READ_ONLY_FIELDS = frozenset({"merged_into"})  # set by HQ's same-phone merge only
 ID_FIELDS = frozenset({"store_id", "customer_id", "tag_id", "group_id", "owner_guide_id", "guide_id", "actor_id"})
 INT_FIELDS = frozenset({"created_at", "at", "amount_cents", "sort_order"})
-BOOL_FIELDS = frozenset({"multi", "done"})
+NULLABLE_INT_FIELDS = frozenset({"expires_at", "done_at"})
+BOOL_FIELDS = frozenset({"multi", "done", "disabled"})
 DATE_FIELDS = frozenset({"birthday", "next_at"})
 STAMP_VALUE_FIELDS = frozenset({"added_hlc", "removed_hlc"})
 DICT_FIELDS = frozenset({"detail"})
+ID_LIST_FIELDS = {"auto_tag_ids": codes.AUTO_TAGS_MAX}
 ENUMS: dict[str, tuple[str, ...]] = {
     "gender": GENDERS,
     "stage": MANUAL_STAGES,
@@ -41,6 +48,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "kind": FOLLOW_UP_KINDS,
     "scope": ("store", "personal"),  # corp groups are made by HQ only
     "origin": ("guide",),  # purchases from HQ are never pushed by a PC
+    "status": entities.CAMPAIGN_TASK_STATUSES,
+    "outcome": entities.CAMPAIGN_OUTCOMES,
 }
 EXTRA_MAX_LENGTHS = {"phone": 20, "color": 9, "action": 30, "target": 100}
 DEFAULT_MAX_LENGTH = 4000
@@ -103,9 +112,18 @@ def check_value(entity: str, field: str, value: Any, server_ms: int) -> None:
         if value is not None:
             check_stamp(value, server_ms)
         return
-    if field in INT_FIELDS:
+    if field in INT_FIELDS or (field in NULLABLE_INT_FIELDS and value is not None):
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _MAX_INT:
             raise _bad(field, value)
+        return
+    if field in NULLABLE_INT_FIELDS:
+        return
+    if field in ID_LIST_FIELDS:
+        if not isinstance(value, list) or len(value) > ID_LIST_FIELDS[field]:
+            raise _bad(field, value)
+        for item in value:
+            if not isinstance(item, str) or not _ID.match(item):
+                raise _bad(field, item)
         return
     if field in BOOL_FIELDS:
         if not isinstance(value, bool):
@@ -135,6 +153,15 @@ def check_value(entity: str, field: str, value: Any, server_ms: int) -> None:
             raise _bad(field, value) from exc
     if field == "color" and not _COLOR.match(value):
         raise _bad(field, value)
+    if entity == "acquisition_code" and field == "code" and not codes.is_code_text(value):
+        raise Rejected("bad_code", value=value[:40])
+    if entity == "acquisition_code" and field == "channel":
+        try:
+            ok = codes.normalize_channel(value) == value
+        except UserError:
+            ok = False
+        if not ok:
+            raise _bad(field, value)
     if field == "phone" and value:
         try:
             normalized = normalize_phone(value)
@@ -168,3 +195,12 @@ def check_shape(m: Mutation, server_ms: int) -> tuple[str, ...]:
     for name, value in m.fields.items():
         check_value(m.entity, name, value, server_ms)
     return fields
+
+
+def lookup_of(entity: str, data: dict[str, Any]) -> str:
+    """The value HQ finds a row by: a customer's phone (same-phone merge), a code's text (landing page)."""
+    if entity == "customer":
+        return str(data.get("phone") or "")
+    if entity == "acquisition_code":
+        return str(data.get("code") or "")
+    return ""

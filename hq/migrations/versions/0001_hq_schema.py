@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 22:54:00.231946
+Create Date: 2026-11-23 23:02:11.285994
 """
 import sqlalchemy as sa
 from alembic import op
@@ -58,21 +58,23 @@ def upgrade() -> None:
     sa.UniqueConstraint('name')
     )
     op.create_table('sync_row',
+    sa.Column('store_id', sa.String(length=36), nullable=False),
     sa.Column('entity', sa.String(length=30), nullable=False),
     sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('store_id', sa.String(length=36), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('hlc', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('deleted_hlc', sa.String(length=64), nullable=True),
-    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('hq_owned', sa.Boolean(), nullable=False),
+    sa.Column('lookup', sa.String(length=40), nullable=False),
     sa.Column('customer_id', sa.String(length=36), nullable=False),
     sa.Column('merged_into', sa.String(length=36), nullable=True),
-    sa.PrimaryKeyConstraint('entity', 'id')
+    sa.PrimaryKeyConstraint('store_id', 'entity', 'id')
     )
     with op.batch_alter_table('sync_row', schema=None) as batch_op:
-        batch_op.create_index('ix_sync_row_customer', ['customer_id'], unique=False)
-        batch_op.create_index('ix_sync_row_store_phone', ['store_id', 'entity', 'phone'], unique=False)
+        batch_op.create_index('ix_sync_row_entity_id', ['entity', 'id'], unique=False)
+        batch_op.create_index('ix_sync_row_lookup', ['entity', 'lookup', 'store_id'], unique=False)
+        batch_op.create_index('ix_sync_row_store_customer', ['store_id', 'customer_id'], unique=False)
         batch_op.create_index('ix_sync_row_store_version', ['store_id', 'version'], unique=False)
 
     op.create_table('account',
@@ -170,9 +172,30 @@ def upgrade() -> None:
     with op.batch_alter_table('refresh_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refresh_token_session_id'), ['session_id'], unique=False)
 
+    op.create_table('campaign_pack',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=80), nullable=False),
+    sa.Column('manifest', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('valid_from', sa.String(length=10), nullable=False),
+    sa.Column('valid_to', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('archive', sa.LargeBinary(), nullable=False),
+    sa.Column('published_at', sa.BigInteger(), nullable=False),
+    sa.Column('withdrawn_at', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('id', 'version')
+    )
+    with op.batch_alter_table('campaign_pack', schema=None) as batch_op:
+        batch_op.create_index('ix_campaign_pack_status', ['status'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('campaign_pack', schema=None) as batch_op:
+        batch_op.drop_index('ix_campaign_pack_status')
+
+    op.drop_table('campaign_pack')
     with op.batch_alter_table('refresh_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refresh_token_session_id'))
 
@@ -198,8 +221,9 @@ def downgrade() -> None:
     op.drop_table('account')
     with op.batch_alter_table('sync_row', schema=None) as batch_op:
         batch_op.drop_index('ix_sync_row_store_version')
-        batch_op.drop_index('ix_sync_row_store_phone')
-        batch_op.drop_index('ix_sync_row_customer')
+        batch_op.drop_index('ix_sync_row_store_customer')
+        batch_op.drop_index('ix_sync_row_lookup')
+        batch_op.drop_index('ix_sync_row_entity_id')
 
     op.drop_table('sync_row')
     op.drop_table('region')
