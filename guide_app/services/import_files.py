@@ -222,16 +222,32 @@ def sniff_delimiter(sample: str, complete: bool) -> tuple[str, bool]:
     return best[2], False
 
 
+def _text_lines(path: Path, encoding: str) -> Iterator[str]:
+    """Lines with their endings. Byte-oriented encodings are decoded line by line (no byte of a
+    UTF-8 or GB18030 character is ever \n), so a bad byte stops the reading exactly at its line and
+    every line before it is still read."""
+    if encoding.startswith("utf-16"):
+        with path.open(encoding=encoding, newline="", errors="strict") as fh:
+            yield from fh
+        return
+    with path.open("rb") as fh:
+        first = encoding
+        rest = "utf-8" if encoding == "utf-8-sig" else encoding
+        for raw in fh:
+            yield raw.decode(first)
+            first = rest
+
+
 def _iter_csv(path: Path, fmt: FileFormat) -> Iterator[tuple[int, list[str]]]:
     try:
-        with path.open(encoding=fmt.encoding, newline="", errors="strict") as fh:
-            reader = csv.reader(fh, delimiter=fmt.delimiter, quotechar='"', doublequote=True, strict=False)
-            number = 0
-            for i, record in enumerate(reader):
-                if i == 0 and fmt.sep_line:
-                    continue
-                number += 1
-                yield number, record
+        reader = csv.reader(_text_lines(path, fmt.encoding), delimiter=fmt.delimiter, quotechar='"',
+                            doublequote=True, strict=False)
+        number = 0
+        for i, record in enumerate(reader):
+            if i == 0 and fmt.sep_line:
+                continue
+            number += 1
+            yield number, record
     except UnicodeDecodeError as exc:
         raise UserError("import.decode_failed", encoding=ENCODING_LABELS.get(fmt.encoding, fmt.encoding)) from exc
     except csv.Error as exc:

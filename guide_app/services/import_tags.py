@@ -89,6 +89,7 @@ class ImportTags:
 
     def other_active_in_group(self, customer_id: str, ref: TagRef) -> str | None:
         """Name of another tag of ``ref``'s group the customer already has (single-select groups)."""
+        self.w.session.flush()  # an assignment re-activated just before must count
         row = self.w.session.execute(
             select(Tag.name).join(CustomerTag, CustomerTag.tag_id == Tag.id).where(
                 CustomerTag.customer_id == customer_id, CustomerTag.active.is_(True),

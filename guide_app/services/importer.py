@@ -33,7 +33,6 @@ from guide_app.i18n import tr
 from guide_app.services.context import AppContext, Writer
 from guide_app.services.customers import (
     CustomerInput,
-    find_by_phone,
     insert_customer,
     update_customer_row,
     validate,
@@ -78,7 +77,7 @@ class RowIssue:
 class ImportOptions:
     format: FileFormat | None = None  # from the preview (the user may have changed it); None = sniff again
     owner_guide_id: str = ""  # owner of new customers whose row names none ("" = the acting guide)
-    batch_size: int = 500
+    batch_size: int = 500  # file rows per transaction (and between two looks at cancel)
     remember_mapping: bool = True
 
 
@@ -220,9 +219,21 @@ class ImportJob:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def _find_existing(self, w: Writer, values: dict[str, Any]) -> Customer | None:
+    def _known_phones(self, w: Writer, parsed: list[_Parsed]) -> dict[str, Customer]:
+        """The batch's phones already in the book, in one query per 500 (what :func:`find_by_phone`
+        answers row by row: same store, live, not merged away)."""
+        phones = sorted({p.values["phone"] for p in parsed if p.values["phone"]})
+        known: dict[str, Customer] = {}
+        for start in range(0, len(phones), 500):
+            for c in w.session.scalars(select(Customer).where(
+                    Customer.store_id == self.ctx.store_id, Customer.phone.in_(phones[start:start + 500]),
+                    Customer.deleted_hlc.is_(None), Customer.merged_into.is_(None)).order_by(Customer.pk)):
+                known.setdefault(c.phone, c)
+        return known
+
+    def _find_existing(self, w: Writer, values: dict[str, Any], known: dict[str, Customer]) -> Customer | None:
         if values["phone"]:
-            return find_by_phone(w.session, self.ctx.store_id, values["phone"])
+            return known.get(values["phone"])
         if values["wechat_id"]:
             # customer_search.wechat is the lower-cased WeChat id, indexed per store
             pk = w.session.execute(text(
@@ -234,12 +245,14 @@ class ImportJob:
                 return w.session.get(Customer, pk)
         return None
 
-    def _write(self, w: Writer, tags: ImportTags, p: _Parsed, out: _Batch) -> None:
-        existing = self._find_existing(w, p.values)
+    def _write(self, w: Writer, tags: ImportTags, p: _Parsed, known: dict[str, Customer], out: _Batch) -> None:
+        existing = self._find_existing(w, p.values, known)
         if existing is None:
             values = dict(p.values)
             values["owner_guide_id"] = values["owner_guide_id"] or self.options.owner_guide_id
             customer = insert_customer(w, values, kind="import")
+            if customer.phone:
+                known[customer.phone] = customer  # a later row of this batch with the phone merges into it
             changed = True
         else:
             customer = existing
@@ -280,10 +293,12 @@ class ImportJob:
 
     def _commit(self, parsed: list[_Parsed]) -> _Batch:
         out = _Batch()
-        with self.ctx.write() as w:
+        # every write below flushes itself (Writer.apply), so queries need no autoflush of their own
+        with self.ctx.write() as w, w.session.no_autoflush:
             tags = ImportTags(w)
+            known = self._known_phones(w, parsed)
             for p in parsed:
-                self._write(w, tags, p, out)
+                self._write(w, tags, p, known, out)
         return out
 
     # -- the job -----------------------------------------------------------------------------------
@@ -312,7 +327,10 @@ class ImportJob:
         report = ImportReport(headers=headers)
         if self.options.remember_mapping:
             self._remember(headers)
-        report.total_rows = estimate_data_rows(self.path, fmt)
+        try:
+            report.total_rows = estimate_data_rows(self.path, fmt)
+        except UserError:
+            report.total_rows = 0  # unknown; reading below reports where the file goes bad
         guides = self._guides()
         ncols = len(headers)
         progress(0, report.total_rows)
@@ -335,6 +353,7 @@ class ImportJob:
             report.errors.extend(pending_errors)
             report.warnings.extend(w for p in pending for w in p.warnings)
             report.warnings.extend(out.warnings)
+            report.warnings.sort(key=lambda issue: issue.line)
             report.last_line = last_line
             done += pending_rows
             report.total_rows = max(report.total_rows, done)
@@ -351,11 +370,10 @@ class ImportJob:
                     pending_errors.append(result)
                 elif result is not None:
                     pending.append(result)
-                if len(pending) >= self.options.batch_size and not flush():
+                if pending_rows >= self.options.batch_size and not flush():
                     return report
-        except UserError as err:  # the rest of the file is unreadable; committed batches stay
+        except UserError as err:  # the rest of the file is unreadable; the rows read before it still land
             report.stopped_reason = _reason(err)
-            return report
         if pending_rows:
             flush()
         return report

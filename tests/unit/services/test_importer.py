@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -281,3 +282,14 @@ def test_reasons_follow_the_ui_language(tmp_path: Path) -> None:
     report = run(ctx, path)
     assert report.errors[0].reason == "Please enter the customer's name"
     assert report.summary().startswith("0 new customers")
+
+
+def test_a_file_unreadable_halfway_keeps_the_rows_before(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    path = tmp_path / "half.csv"
+    path.write_bytes("name,phone\r\nZhang,13812345678\r\nLi,13912345678\r\n王五,13712345678\r\n".encode("gbk"))
+    fmt = replace(sniff(path).format, encoding="utf-8")  # the user forced the wrong encoding
+    report = ImportJob(ctx, path, {0: "name", 1: "phone"}, ImportOptions(format=fmt)).run()
+    assert report.imported == 2 and not report.finished
+    assert "UTF-8" in report.stopped_reason and report.stopped_reason in report.summary()
+    assert sorted(c.name for c in customers(ctx)) == ["Li", "Zhang"]
