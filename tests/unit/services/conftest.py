@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,18 @@ def fake_time() -> FakeTime:
     return FakeTime()
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once per run; each test gets a copy (Alembic costs about a second per file)."""
+    path = tmp_path_factory.mktemp("template") / "book.db"
+    open_database(path).dispose()
+    return path
+
+
 @pytest.fixture()
-def ctx(tmp_path: Path, fake_time: FakeTime) -> AppContext:
-    db = open_database(tmp_path / "book.db")
+def ctx(tmp_path: Path, fake_time: FakeTime, migrated_template: Path) -> AppContext:
+    shutil.copy(migrated_template, tmp_path / "book.db")
+    db = open_database(tmp_path / "book.db")  # already at head: no migration runs
     return AppContext(db, Actor("guide-1", "store-1", name="小王"), now_ms=fake_time)
 
 
