@@ -102,10 +102,11 @@ class ImportReport:
     def summary(self) -> str:
         text_ = tr("import.summary", imported=self.imported, merged=self.merged, skipped=self.skipped,
                    errors=len(self.errors))
+        gap = tr("import.sentence_gap")
         if self.cancelled:
-            text_ += " " + tr("import.summary_cancelled", line=self.last_line)
+            text_ += gap + tr("import.summary_cancelled", line=self.last_line)
         if self.stopped_reason:
-            text_ += " " + self.stopped_reason
+            text_ += gap + self.stopped_reason
         return text_
 
 
