@@ -86,18 +86,30 @@ def build(
     if customer_id is not None:
         params["cid"] = customer_id
         where.append("c.id = :cid")
-    for i, ref in enumerate(segment.tags.all_of):
+    # The first tag condition drives the query (an IN list over the tag index); the others are
+    # checked per candidate through the (customer_id, tag_id) index, which beats building one
+    # temporary table per tag on a large book.
+    tag_sets: list[tuple[str, list[str]]] = []
+    for ref in segment.tags.all_of:
         if ref not in tags.ids:
             return None
-        where.append(f"c.id IN ({_ACTIVE_TAG} AND ct.tag_id IN ({_in_list(f'all{i}', tags.ids[ref], params)}))")
-    any_ids = sorted({t for ref in segment.tags.any_of for t in tags.ids.get(ref, [])})
+        tag_sets.append(("has", tags.ids[ref]))
     if segment.tags.any_of:
+        any_ids = sorted({t for ref in segment.tags.any_of for t in tags.ids.get(ref, [])})
         if not any_ids:
             return None
-        where.append(f"c.id IN ({_ACTIVE_TAG} AND ct.tag_id IN ({_in_list('any', any_ids, params)}))")
+        tag_sets.append(("has", any_ids))
     none_ids = sorted({t for ref in segment.tags.none_of for t in tags.ids.get(ref, [])})
     if none_ids:
-        where.append(f"c.id NOT IN ({_ACTIVE_TAG} AND ct.tag_id IN ({_in_list('none', none_ids, params)}))")
+        tag_sets.append(("lacks", none_ids))
+    for i, (kind, ids) in enumerate(tag_sets):
+        names = _in_list(f"tag{i}", ids, params)
+        if i == 0 and kind == "has":
+            where.append(f"c.id IN ({_ACTIVE_TAG} AND ct.tag_id IN ({names}))")
+        else:
+            exists = (f"EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id AND ct.tag_id IN ({names}) "
+                      "AND ct.active = 1 AND ct.deleted_hlc IS NULL)")
+            where.append(exists if kind == "has" else "NOT " + exists)
     if segment.birthday_months:
         months = [f"{m:02d}" for m in sorted(set(segment.birthday_months))]
         where.append(f"length(c.birthday) = 10 AND substr(c.birthday, 6, 2) IN ({_in_list('bm', months, params)})")
