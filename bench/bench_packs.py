@@ -45,7 +45,7 @@ STORE = "store-1"
 NOW = int(dt.datetime(2027, 3, 15, 4, 0, tzinfo=dt.UTC).timestamp() * 1000)
 DAY = 86_400_000
 TAGS = ("VIP", "护肤", "彩妆", "投诉", "老客", "新客", "高客单", "童装")
-SEGMENT = {
+SEGMENT: dict[str, object] = {
     "tags": {"all_of": ["VIP", "护肤"], "none_of": ["投诉"]},
     "birthday_months": [3, 4],
     "days_since_last_purchase": {"min": 30},
@@ -173,7 +173,8 @@ def main() -> None:
         build_pack(folder, tmp / "big-unsigned.zip")
         sign_pack(tmp / "big-unsigned.zip", tmp / "big.zip", key)
         size = (tmp / "big.zip").stat().st_size
-        install_times, raw_times = [], []
+        install_times: list[float] = []
+        raw_times: list[float] = []
         for run in range(args.runs):
             c = client(tmp, f"inst{run}", key)
             svc = PackService(c, tmp / f"inst{run}-packs")
