@@ -1,0 +1,116 @@
+"""``hq admin`` commands and HQ's Alembic schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import getpass
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+
+from hq.cli import main
+from hq.db import Database
+from hq.models import Base
+from tests.hq.conftest import reset
+from tests.hq_fixtures import VERSION_HEADERS
+
+
+@pytest.fixture
+def empty_db(hq_database: Database) -> Database:
+    reset(hq_database)
+    return hq_database
+
+
+def run(capsys: pytest.CaptureFixture[str], db: Database, *args: str) -> tuple[int, str, str]:
+    code = main(["admin", *args, "--db", db.url])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_org_admin_commands(empty_db: Database, capsys: pytest.CaptureFixture[str], http: TestClient,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(capsys, empty_db, "create-region", "华北区")[0] == 0
+    assert run(capsys, empty_db, "create-store", "北京三里屯店", "--region", "华北区")[0] == 0
+    assert run(capsys, empty_db, "create-store", "天津大悦城店", "--region", "华北区")[0] == 0
+    code, out, _ = run(capsys, empty_db, "create-account", "bj.guide", "--role", "guide", "--name", "李导购",
+                       "--store", "北京三里屯店", "--store", "天津大悦城店", "--password", "bj-pass-123")
+    assert code == 0 and "bj.guide" in out
+    # the password prompt, when --password is left out
+    answers = iter(["prompted-pass-1", "prompted-pass-1"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
+    assert run(capsys, empty_db, "create-account", "bj.manager", "--role", "store_manager",
+               "--store", "北京三里屯店")[0] == 0
+    assert run(capsys, empty_db, "create-account", "north.rm", "--role", "region_manager", "--region", "华北区",
+               "--password", "rm-pass-1234")[0] == 0
+
+    _, regions, _ = run(capsys, empty_db, "list-regions")
+    _, stores, _ = run(capsys, empty_db, "list-stores")
+    _, accounts, _ = run(capsys, empty_db, "list-accounts")
+    assert "华北区" in regions and "北京三里屯店" in stores and "天津大悦城店" in stores
+    assert "bj.guide" in accounts and "北京三里屯店,天津大悦城店" in accounts and "active" in accounts
+
+    def login(username: str, password: str, **extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+        r = http.post("/v1/auth/login", json={"username": username, "password": password, **extra},
+                      headers=VERSION_HEADERS)
+        return r.status_code, r.json()
+
+    assert login("bj.manager", "prompted-pass-1")[0] == 200
+    status, body = login("bj.guide", "bj-pass-123")
+    assert (status, body["code"]) == (400, "store_required")
+    stores_by_name = {line.split("\t")[1]: line.split("\t")[0] for line in stores.splitlines()}
+    status, body = login("bj.guide", "bj-pass-123", store_id=stores_by_name["天津大悦城店"])
+    assert status == 200
+    device_id = body["device_id"]
+
+    assert run(capsys, empty_db, "set-password", "bj.guide", "--password", "new-pass-456")[0] == 0
+    assert login("bj.guide", "bj-pass-123", store_id=stores_by_name["天津大悦城店"])[0] == 401
+    assert login("bj.guide", "new-pass-456", store_id=stores_by_name["天津大悦城店"])[0] == 200
+
+    _, devices, _ = run(capsys, empty_db, "list-devices")
+    assert device_id in devices
+    assert run(capsys, empty_db, "revoke-device", device_id)[0] == 0
+    assert login("bj.guide", "new-pass-456", device_id=device_id)[1]["code"] == "device_revoked"
+
+    assert run(capsys, empty_db, "disable-account", "bj.guide")[0] == 0
+    assert "disabled" in run(capsys, empty_db, "list-accounts")[1]
+    assert login("bj.guide", "new-pass-456", store_id=stores_by_name["天津大悦城店"])[1]["code"] == "account_disabled"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["create-store", "无区域店", "--region", "不存在"], "no region"),
+    (["create-account", "x", "--role", "guide", "--password", "long-enough-1"], "needs at least one store"),
+    (["create-account", "y", "--role", "hq_admin", "--password", "short"], "at least 8"),
+    (["revoke-device", "no-such-device"], "no device"),
+    (["disable-account", "nobody"], "no account"),
+])
+def test_refused_admin_commands_exit_2_with_a_message(empty_db: Database, capsys: pytest.CaptureFixture[str],
+                                                      args: list[str], message: str) -> None:
+    code, _, err = run(capsys, empty_db, *args)
+    assert code == 2 and message in err
+
+
+def test_seed_demo_prints_the_demo_accounts_and_refuses_twice(empty_db: Database,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, empty_db, "seed-demo", "--customers", "5")
+    assert code == 0
+    assert "sh01.guide1" in out and "demo-pass-2024" in out and "hq.admin" in out and "floater.guide" in out
+    code, _, err = run(capsys, empty_db, "seed-demo", "--customers", "5")
+    assert code == 2 and "already" in err
+
+
+def test_migrations_match_the_models(hq_db_url: str) -> None:
+    engine = create_engine(hq_db_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
+
+
+def test_migrate_command_is_idempotent(hq_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--db", hq_db_url]) == 0
+    assert main(["migrate", "--db", hq_db_url]) == 0
+    assert "latest schema" in capsys.readouterr().out
