@@ -12,6 +12,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+LIVE_CUSTOMER = "deleted_hlc IS NULL AND merged_into IS NULL"  # partial list indexes of models.Customer
+
 
 def upgrade() -> None:
     op.create_table('app_setting',
@@ -65,10 +67,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index('ix_customer_owner', ['owner_guide_id'], unique=False)
-        batch_op.create_index('ix_customer_store_created', ['store_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_customer_store_lastbuy', ['store_id', 'last_purchase_at'], unique=False)
+        batch_op.create_index('ix_customer_store_created', ['store_id', 'created_at'], unique=False,
+                              sqlite_where=sa.text(LIVE_CUSTOMER))
+        batch_op.create_index('ix_customer_store_lastbuy', ['store_id', 'last_purchase_at'], unique=False,
+                              sqlite_where=sa.text(LIVE_CUSTOMER))
         batch_op.create_index('ix_customer_store_phone', ['store_id', 'phone'], unique=False)
-        batch_op.create_index('ix_customer_store_sort', ['store_id', 'sort_name'], unique=False)
+        batch_op.create_index('ix_customer_store_sort', ['store_id', 'sort_name'], unique=False,
+                              sqlite_where=sa.text(LIVE_CUSTOMER))
 
     op.create_table('customer_history',
     sa.Column('pk', sa.Integer(), autoincrement=True, nullable=False),
