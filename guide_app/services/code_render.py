@@ -83,19 +83,19 @@ def decode_logo(logo_b64: str) -> bytes | None:
     return base64.b64decode(logo_b64) if logo_b64 else None
 
 
-def _symbol_image(matrix: QrMatrix, size_px: int) -> tuple[Image.Image, int, int]:
+def _symbol_image(matrix: QrMatrix, size_px: int, mode: str) -> tuple[Image.Image, int, int]:
     """The symbol at a whole number of pixels per module, centred on a ``size_px`` white square
-    (whole pixels keep every module the same width, which scanners like)."""
+    (whole pixels keep every module the same width, which scanners like). Mode "1" (a 1-bit PNG,
+    small and quick to encode) unless a colour logo goes on top."""
     n = matrix.size
     box = size_px // n
     if box < 1:
         raise UserError("code.size_too_small", value=size_px, need=n)
-    small = Image.new("1", (n, n), 1)
-    small.putdata([0 if dark else 1 for row in matrix.rows for dark in row])
-    symbol = small.resize((n * box, n * box), Image.Resampling.NEAREST)
-    canvas = Image.new("RGB", (size_px, size_px), "white")
+    small = Image.frombytes("L", (n, n), bytes(0 if dark else 255 for row in matrix.rows for dark in row))
+    symbol = small.resize((n * box, n * box), Image.Resampling.NEAREST).convert(mode)
+    canvas = Image.new(mode, (size_px, size_px), "white" if mode == "RGB" else 1)
     margin = (size_px - n * box) // 2
-    canvas.paste(symbol.convert("RGB"), (margin, margin))
+    canvas.paste(symbol, (margin, margin))
     return canvas, margin, n * box
 
 
@@ -103,7 +103,7 @@ def render_png(url: str, size_px: int, logo_png: bytes | None = None) -> bytes:
     """A square PNG of ``size_px`` pixels holding ``url``."""
     check_size(size_px)
     matrix = qr_matrix(url, with_logo=logo_png is not None)
-    canvas, margin, side = _symbol_image(matrix, size_px)
+    canvas, margin, side = _symbol_image(matrix, size_px, "1" if logo_png is None else "RGB")
     if logo_png is not None:
         quiet = side * QUIET_ZONE / matrix.size
         offset, pad_side, inset = logo_box(side, quiet)

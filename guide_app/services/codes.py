@@ -36,7 +36,8 @@ from guide_app.services.code_render import check_logo
 from guide_app.services.context import AppContext, Writer
 
 ENTITY = "acquisition_code"
-PUBLIC_URL_KEY = "hq_public_url"  # sync_state: HQ's public base URL, stored at login
+PUBLIC_URL_KEY = "hq_public_url"  # sync_state: HQ's public landing address, when HQ names one at login
+HQ_URL_KEY = "hq_url"  # sync_state: the address this PC syncs with (services.sync_service.HQ_URL)
 MANAGER_ROLES_FOR_BATCH = ("guide", "store_manager")  # who gets a code in "one per guide"
 
 # sync states (derived from the outbox)
@@ -214,12 +215,14 @@ class CodeService:
 
     # -- reading ---------------------------------------------------------------------------
     def public_url(self, session: Session | None = None) -> str:
+        """Where shoppers reach HQ: its public address if HQ named one, else the address this PC
+        syncs with (the usual set-up: one HQ address for stores and shoppers alike)."""
         if self._public_url is not None:
             return self._public_url
         if session is None:
             with self.ctx.read() as s:
-                return get_state(s, PUBLIC_URL_KEY, "") or ""
-        return get_state(session, PUBLIC_URL_KEY, "") or ""
+                return self.public_url(s)
+        return get_state(session, PUBLIC_URL_KEY) or get_state(session, HQ_URL_KEY) or ""
 
     def list_codes(self, *, whole_store: bool = False) -> list[CodeInfo]:
         """The signed-in guide's codes (or, for a manager asking, the whole store's), newest first."""

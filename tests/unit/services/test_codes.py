@@ -26,6 +26,7 @@ from guide_app.services.codes import (
     CHANGES_PENDING,
     DISABLED,
     EXPIRED,
+    HQ_URL_KEY,
     PENDING,
     PUBLIC_URL_KEY,
     REJECTED,
@@ -227,9 +228,38 @@ def test_stats_are_replaced_per_code_and_summed(svc: CodeService) -> None:
     assert (info.scans, info.new_customers) == (18, 4)
 
 
-def test_without_hq_address_the_url_is_empty(tmp_path: Path, clock: Clock) -> None:
+def test_url_comes_from_hq_public_address_else_the_sync_address(tmp_path: Path, clock: Clock) -> None:
+    from guide_app.db.state import set_state
+    from guide_app.services.sync_service import HQ_URL
+
+    assert HQ_URL == HQ_URL_KEY
     db = open_database(tmp_path / "fresh.db")
     svc = CodeService(AppContext(db, Actor("g1", "s1"), now_ms=clock))
     cid = svc.create(CodeInput(label="离线"))
-    assert svc.get(cid).url == ""
+    assert svc.get(cid).url == ""  # never signed in: nothing to point at (exports refuse, see render tests)
     assert CodeService(svc.ctx, public_url="https://x.cn").get(cid).url.startswith("https://x.cn/a/")
+    with db.write() as s:
+        set_state(s, HQ_URL_KEY, "https://hq.store.cn")
+    assert svc.get(cid).url.startswith("https://hq.store.cn/a/")
+    with db.write() as s:
+        set_state(s, PUBLIC_URL_KEY, "https://m.brand.cn/")
+    assert svc.get(cid).url == f"https://m.brand.cn/a/{svc.get(cid).code}"
+
+
+def test_a_code_pulled_from_hq_is_kept_and_active(svc: CodeService) -> None:
+    """A code made on another PC arrives by pull (sync's generic applier) and works at once."""
+    from guide_app.services.sync_apply import PageApplier
+    from guide_app.sync.protocol import RowChange
+
+    fields = {"store_id": "s1", "guide_id": "g1", "code": "abcdefghjkmnpqrst", "label": "另一台电脑",
+              "channel": "poster", "campaign_id": "", "auto_tag_ids": ["t1"], "welcome_text": "",
+              "expires_at": None, "disabled": False, "logo": ""}
+    stamp = "0001700000000000-0000-aaaaaaaaaaaa"
+    row = RowChange(entity="acquisition_code", id="0190b5c0-0000-7000-8000-000000000001", fields=fields,
+                    hlc={k: stamp for k in fields}, version=3)
+    with svc.ctx.db.write() as s:
+        stats = PageApplier(s, NOW).apply([row])
+    assert stats.inserted == 1
+    (info,) = svc.list_codes()
+    assert info.code == "abcdefghjkmnpqrst" and info.auto_tag_ids == ("t1",)
+    assert info.state == SYNCED and info.works_when_scanned
