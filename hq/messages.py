@@ -32,6 +32,7 @@ MESSAGES_ZH: dict[str, str] = {
     "push_too_large": "一次同步的数据太多（最多 {max_mutations} 条、{max_bytes} 字节），请分批同步",
     "cursor_ahead": "本机的同步进度超过了总部的记录（总部版本 {store_version}），需要从头重新同步",
     "device_store_mismatch": "请求中的电脑编号与登录信息不符",
+    "device_forked": "这台电脑的同步记录与总部不一致（可能恢复过旧的备份），请退出后重新登录以重新登记本机，未同步的修改会保留",
     "seq_gap": "同步序号不连续：总部期望第 {expected_seq} 条，请从该条开始重新同步",
     # requests
     "invalid_request": "请求格式不正确：{problem}",
@@ -58,6 +59,7 @@ MESSAGES_ZH: dict[str, str] = {
     "rej.corp_read_only": "企业标签由总部维护，门店不能修改",
     "rej.code_taken": "活码“{value}”已被占用，请重新生成",
     "rej.bad_code": "活码“{value}”格式不正确",
+    "rej.audit_immutable": "操作记录一经保存不能修改",
     "rej.store_change": "记录不能移到其他门店",
 }
 

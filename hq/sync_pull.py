@@ -12,10 +12,14 @@ import time
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from guide_app.domain.entities import SPECS
 from guide_app.sync.protocol import HistoryEntry, PullResponse, RowChange
 from hq.errors import ApiError
 from hq.models import CustomerHistory, Store, SyncRow
 from hq.org import org_payload
+
+# what PCs keep; audit_log entries go up to HQ only
+PULLED = tuple(SPECS)
 
 
 def now_ms() -> int:
@@ -35,7 +39,8 @@ def pull(session: Session, store_id: str, cursor: int, limit: int) -> PullRespon
     top = store.version
     if cursor > top:
         raise ApiError(409, "cursor_ahead", f"cursor {cursor} is past the store's version {top}", store_version=top)
-    in_store = and_(SyncRow.store_id == store_id, SyncRow.version > cursor, SyncRow.version <= top)
+    in_store = and_(SyncRow.store_id == store_id, SyncRow.version > cursor, SyncRow.version <= top,
+                    SyncRow.entity.in_(PULLED))
     rows = list(
         session.scalars(
             select(SyncRow).where(in_store).order_by(SyncRow.version, SyncRow.entity, SyncRow.id).limit(limit + 1)
@@ -48,14 +53,15 @@ def pull(session: Session, store_id: str, cursor: int, limit: int) -> PullRespon
         page = [r for r in rows[:limit] if r.version < last_version]
         page += session.scalars(
             select(SyncRow)
-            .where(SyncRow.store_id == store_id, SyncRow.version == last_version)
+            .where(SyncRow.store_id == store_id, SyncRow.version == last_version, SyncRow.entity.in_(PULLED))
             .order_by(SyncRow.entity, SyncRow.id)
         )
         next_cursor = last_version
         has_more = (
             session.scalar(
                 select(SyncRow.version)
-                .where(SyncRow.store_id == store_id, SyncRow.version > last_version, SyncRow.version <= top)
+                .where(SyncRow.store_id == store_id, SyncRow.version > last_version, SyncRow.version <= top,
+                       SyncRow.entity.in_(PULLED))
                 .limit(1)
             )
             is not None

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from guide_app.domain.entities import CUSTOMER
+from guide_app.domain.entities import CUSTOMER, SPECS
 from guide_app.domain.hlc import Clock
 from guide_app.domain.ids import pair_id
 from guide_app.domain.merge import OPTED_OUT, merge_row, merge_tombstone
@@ -223,6 +223,13 @@ def apply_mutation(ctx: PushContext, m: Mutation) -> None:
     _scope(ctx, m, existing)
     for stamp in m.hlc.values():
         HQ_CLOCK.observe(stamp)
+    if m.entity not in SPECS:  # audit_log: an append-only ledger kept at HQ, never merged or pulled
+        if existing is not None:
+            raise Rejected("audit_immutable")
+        row = ctx.new_row(m.entity, m.entity_id)
+        row.data, row.hlc = dict(m.fields), {k: m.hlc[k] for k in m.fields}
+        ctx.touch(row)
+        return
     row = existing or ctx.new_row(m.entity, m.entity_id)
     fields = {k: v for k, v in m.fields.items()}
     hlc = {k: m.hlc[k] for k in fields}
@@ -353,6 +360,12 @@ def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushRes
             select(DeviceMutation).where(DeviceMutation.device_id == device_id, DeviceMutation.seq.in_(dup_seqs))
         )
     } if dup_seqs else {}
+    for m in ordered:
+        prior = earlier.get(m.seq)
+        if prior is not None and prior.op_id != m.op_id[:64]:
+            # same seq, different change: this PC's outbox restarted (e.g. a restored backup). Acking
+            # it as a duplicate would drop the change silently; the PC must enroll afresh instead.
+            raise ApiError(409, "device_forked", f"seq {m.seq} was already used by op {prior.op_id}")
     results: list[MutationResult] = []
     for m in ordered:
         if m.seq <= last:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from guide_app.domain.ids import uuid7
@@ -151,3 +152,39 @@ def test_push_limits(device: Callable[..., SyncDevice], http: TestClient) -> Non
                   headers={**dev.headers, "Content-Type": "application/json"})
     assert r.status_code == 413 and "分批" in r.json()["message_zh"]
     assert dev.push(big)["results"][0]["status"] == "applied"
+
+
+def test_a_reused_seq_with_another_change_is_refused_not_dropped(device: Callable[..., SyncDevice]) -> None:
+    dev = device()
+    dev.push(dev.new_customer("原来的"))
+    dev.seq = 0  # the PC restored an old backup: its outbox numbers restart
+    r = dev.push_raw([dev.new_customer("恢复备份后新建的")])
+    assert r.status_code == 409 and r.json()["code"] == "device_forked"
+    assert "重新登录" in r.json()["message_zh"]
+
+
+def test_audit_log_rows_are_accepted_for_the_store(device: Callable[..., SyncDevice]) -> None:
+    dev = device()
+    actor = dev.login_body["account"]["id"]
+    entry = dev.mutation("audit_log", uuid7(), {"store_id": dev.store_id, "actor_id": actor, "action": "reveal_phone",
+                                                "target": "customer:1", "detail": {"field": "phone"}, "at": 1})
+    body = dev.push(entry)
+    assert body["results"][0]["status"] == "applied", body
+    assert all(r["entity"] != "audit_log" for r in dev.pull(0)["rows"])  # kept at HQ, not sent down
+    again = dev.mutation("audit_log", entry["entity_id"], {"target": "改掉"})
+    assert dev.push(again)["results"][0]["code"] == "audit_immutable"
+
+
+def test_unexpected_server_errors_are_error_bodies(http: TestClient, device: Callable[..., SyncDevice],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from hq import sync_pull
+
+    dev = device()
+
+    def boom(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sync_pull, "pull", boom)
+    r = dev.pull_raw()
+    assert r.status_code == 500
+    assert r.json() == {"code": "server_error", "detail": "RuntimeError", "message_zh": "总部服务出错，请稍后重试"}
