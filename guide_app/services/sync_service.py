@@ -547,6 +547,13 @@ class SyncScheduler:
             return max(0.0, at - self.monotonic())
 
 
+def is_enrolled(db: Database) -> bool:
+    """Whether this PC has signed in to an HQ before (it then syncs, and signs in rather than using
+    an offline profile)."""
+    with db.read() as s:
+        return bool(get_state(s, DEVICE_ID))
+
+
 def store_summary(db: Database) -> dict[str, str]:
     """The enrolled store and account, for the window title and the login dialog."""
     with db.read() as s:

@@ -16,6 +16,7 @@ from guide_app.services.purchases import PurchaseService
 from guide_app.services.settings import SettingsService
 from guide_app.services.tags import TagService
 from guide_app.tasks import TaskRunner
+from guide_app.views.sync_status import SyncController
 
 
 @dataclass
@@ -24,6 +25,7 @@ class AppServices:
     runner: TaskRunner
     data_dir: Path
     store_name: str = ""
+    sync: SyncController | None = None  # set when this PC syncs with an HQ (views/sync_status.py)
     customers: CustomerService = field(init=False)
     query: CustomerQuery = field(init=False)
     tags: TagService = field(init=False)

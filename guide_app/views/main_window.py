@@ -23,6 +23,7 @@ from guide_app.views.empty_area import EmptyAreaPage
 from guide_app.views.formatting import error_text
 from guide_app.views.import_dialog import ExportController, ImportDialog
 from guide_app.views.settings_page import SettingsPage
+from guide_app.views.sync_status import SyncStatusWidget
 from guide_app.views.tags_page import TagsPage
 from guide_app.views.theme import icon
 
@@ -103,6 +104,10 @@ class MainWindow(QMainWindow):
         self.services.runner.unhandled_error.connect(self._task_failed)
         self.export = ExportController(services, self)
         self.export.status.connect(self.show_status)
+        if services.sync is not None:
+            self.statusBar().addPermanentWidget(SyncStatusWidget(services.sync))
+            services.sync.open_customer.connect(self.customers.open_customer)
+            services.sync.synced.connect(self.customers.reload_all)
 
     def _area_changed(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
