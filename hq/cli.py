@@ -78,7 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = asub.add_parser("seed-demo", help="fill a demo org and a demo customer book per store")
     _add_db(p)
     p.add_argument("--customers", type=int, default=200, help="customers per store")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=int, default=2026)
+
+    p = asub.add_parser("create-corp-tag-group", help="add a corp tag group (read-only in every store)")
+    _add_db(p)
+    p.add_argument("name")
+    p.add_argument("--tag", action="append", default=[], dest="tags", required=True, help="repeat for each tag")
+    p.add_argument("--color", default="#607d8b")
+    p.add_argument("--single", action="store_true", help="a customer gets at most one tag of the group")
 
     pack_cli.add_parser(sub, _add_db)
     return parser
@@ -143,6 +150,11 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
     elif cmd == "disable-account":
         account = org.disable_account(session, args.username)
         print(f"account {account.username} disabled")
+    elif cmd == "create-corp-tag-group":
+        from hq.corp import create_corp_tag_group
+
+        gid = create_corp_tag_group(session, args.name, args.tags, color=args.color, multi=not args.single)
+        print(f"corp tag group {args.name} {gid} ({len(args.tags)} tags) sent to every store")
     elif cmd == "seed-demo":
         from hq.demo import seed_demo
 

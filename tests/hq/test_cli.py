@@ -8,11 +8,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from hq.cli import main
 from hq.db import Database
-from hq.models import Base
+from hq.models import Base, SyncRow
 from tests.hq.conftest import reset
 from tests.hq_fixtures import VERSION_HEADERS
 
@@ -76,6 +76,21 @@ def test_org_admin_commands(empty_db: Database, capsys: pytest.CaptureFixture[st
     assert run(capsys, empty_db, "disable-account", "bj.guide")[0] == 0
     assert "disabled" in run(capsys, empty_db, "list-accounts")[1]
     assert login("bj.guide", "new-pass-456", store_id=stores_by_name["天津大悦城店"])[1]["code"] == "account_disabled"
+
+
+def test_corp_tag_group_command(empty_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, empty_db, "create-region", "华北区")[0] == 0
+    assert run(capsys, empty_db, "create-store", "北京店", "--region", "华北区")[0] == 0
+    code, out, _ = run(capsys, empty_db, "create-corp-tag-group", "会员等级", "--tag", "银卡", "--tag", "金卡",
+                       "--single", "--color", "#c9a227")
+    assert code == 0 and "sent to every store" in out
+    with empty_db.session() as s:
+        rows = s.scalars(select(SyncRow).where(SyncRow.store_id != "")).all()
+        assert {r.entity for r in rows} == {"tag_group", "tag"} and all(r.hq_owned for r in rows)
+        group = next(r for r in rows if r.entity == "tag_group")
+        assert group.data["multi"] is False and group.data["scope"] == "corp"
+    code, _, err = run(capsys, empty_db, "create-corp-tag-group", "会员等级", "--tag", "x")
+    assert code == 2 and "already exists" in err
 
 
 @pytest.mark.parametrize("args, message", [
