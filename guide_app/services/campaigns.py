@@ -191,12 +191,15 @@ class CampaignService:
 
     # ------------------------------------------------------------ progress and materials
 
+    def guide_names(self) -> dict[str, str]:
+        with self.ctx.read() as s:
+            return dict(s.execute(select(Guide.id, Guide.name).where(Guide.store_id == self.ctx.store_id)).all())
+
     def progress(self, pack_id: str) -> list[GuideProgress]:
         """Per guide of this store: their target customers and how many are done per task."""
         manifest = self.packs.get(pack_id).manifest
         targets = self.targets(pack_id)
-        with self.ctx.read() as s:
-            names = dict(s.execute(select(Guide.id, Guide.name).where(Guide.store_id == self.ctx.store_id)).all())
+        names = self.guide_names()
         by_guide: dict[str, list[Target]] = {}
         for t in targets:
             by_guide.setdefault(t.owner_guide_id, []).append(t)

@@ -1,0 +1,650 @@
+"""The 活动 page: running campaign packs, history (ended and withdrawn), and refused packs with reasons.
+
+For the selected campaign: validity and description, its target customers (the guide's own, or the
+whole store for a manager) with each task marked done with an outcome and a note, materials (copy a
+script with the selected customer's name filled in, save an image, copy a link), offers (the code
+for the selected customer) and progress per guide.
+
+Mount it in the main window with one line:
+``CampaignsPage(services.ctx, services.runner, packs_dir=services.data_dir / "packs")``.
+Every service call runs on the runner's DB thread. Call :meth:`reload` after a sync installed or
+withdrew packs; the page also reloads whenever it is shown.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QPixmap, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from guide_app.domain.entities import CAMPAIGN_OUTCOMES
+from guide_app.domain.packs import Material
+from guide_app.i18n import tr
+from guide_app.services.campaigns import CampaignService, GuideProgress, Target
+from guide_app.services.context import AppContext
+from guide_app.services.packs import InstalledPack, PackService, Refusal
+from guide_app.tasks import TaskRunner
+from guide_app.views.campaign_targets_model import ID_ROLE, TargetsModel
+from guide_app.views.formatting import day_time, error_text
+
+LISTS = ("running", "history", "refused")
+PACK_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class PackLists:
+    running: list[InstalledPack]
+    history: list[InstalledPack]
+    refused: list[Refusal]
+
+
+@dataclass(frozen=True)
+class PackDetail:
+    pack: InstalledPack
+    targets: list[Target]
+    progress: list[GuideProgress]
+    guides: dict[str, str]
+    unknown_tags: list[str]
+
+
+class CampaignsPage(QWidget):
+    def __init__(self, ctx: AppContext, runner: TaskRunner, *, packs_dir: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.runner = runner
+        self.packs = PackService(ctx, packs_dir)
+        self.campaigns = CampaignService(ctx, self.packs)
+        self._is_manager = bool(ctx.actor.is_manager)
+        self._lists = PackLists([], [], [])
+        self._detail: PackDetail | None = None
+        self._select_after_load: str | None = None
+        self.loads_done = 0  # list loads delivered (tests wait on it)
+        self.details_done = 0  # detail loads delivered
+
+        # -- left: which list, the list, install -------------------------------------------
+        self.which = QComboBox()
+        for name in LISTS:
+            self.which.addItem(tr(f"campaign.ui.list.{name}"), name)
+        self.which.currentIndexChanged.connect(self._fill_list)
+        self.list = QListWidget()
+        self.list.currentItemChanged.connect(lambda _cur, _prev: self._pack_selected())
+        self.install_button = QPushButton(tr("campaign.ui.install_file"))
+        self.install_button.setToolTip(tr("campaign.ui.install_file_hint"))
+        self.install_button.clicked.connect(self._choose_file)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.which)
+        lv.addWidget(self.list, 1)
+        lv.addWidget(self.install_button)
+
+        # -- right: nothing selected / a pack / a refusal -----------------------------------
+        self.detail_stack = QStackedWidget()
+        self.empty = QLabel(tr("campaign.ui.none_running"))
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.refusal_text = QLabel()
+        self.refusal_text.setWordWrap(True)
+        self.refusal_text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.refusal_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail_stack.addWidget(self.empty)
+        self.detail_stack.addWidget(self._build_detail())
+        self.detail_stack.addWidget(self.refusal_text)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.detail_stack)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+        self._update_actions()
+
+    # ------------------------------------------------------------------ building
+    def _build_detail(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        self.title = QLabel()
+        self.title.setObjectName("pageTitle")
+        self.title.setWordWrap(True)
+        self.facts = QLabel()
+        self.facts.setWordWrap(True)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        for lab in (self.title, self.facts, self.description):
+            v.addWidget(lab)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_targets(), tr("campaign.ui.tab.targets"))
+        self.tabs.addTab(self._build_materials(), tr("campaign.ui.tab.materials"))
+        self.tabs.addTab(self._build_offers(), tr("campaign.ui.tab.offers"))
+        self.tabs.addTab(self._build_progress(), tr("campaign.ui.tab.progress"))
+        v.addWidget(self.tabs, 1)
+        return w
+
+    def _build_targets(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        self.scope = QComboBox()
+        self.scope.addItem(tr("campaign.ui.scope.mine"), False)
+        self.scope.addItem(tr("campaign.ui.scope.store"), True)
+        self.scope.setVisible(self._is_manager)
+        self.scope.currentIndexChanged.connect(lambda _i: self._load_detail())
+        self.target_hint = QLabel()
+        self.target_hint.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.scope)
+        top.addWidget(self.target_hint, 1)
+        v.addLayout(top)
+        self.targets_model = TargetsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.targets_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._target_selected())
+        v.addWidget(self.table, 1)
+
+        self.task_choice = QComboBox()
+        self.outcome = QComboBox()
+        for outcome in CAMPAIGN_OUTCOMES:
+            if outcome:
+                self.outcome.addItem(tr(f"campaign.outcome.{outcome}"), outcome)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText(tr("campaign.ui.note_placeholder"))
+        self.note.setMaxLength(2000)
+        self.mark_button = QPushButton(tr("campaign.ui.mark_done"))
+        self.mark_button.clicked.connect(self.mark_done)
+        self.reopen_button = QPushButton(tr("campaign.ui.reopen"))
+        self.reopen_button.clicked.connect(self.reopen)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(tr("campaign.ui.task")))
+        row.addWidget(self.task_choice)
+        row.addWidget(QLabel(tr("campaign.ui.outcome")))
+        row.addWidget(self.outcome)
+        row.addWidget(self.note, 1)
+        row.addWidget(self.mark_button)
+        row.addWidget(self.reopen_button)
+        v.addLayout(row)
+        return w
+
+    def _build_materials(self) -> QWidget:
+        w = QWidget()
+        h = QHBoxLayout(w)
+        self.materials = QListWidget()
+        self.materials.currentItemChanged.connect(lambda _c, _p: self._material_selected())
+        h.addWidget(self.materials, 1)
+        right = QVBoxLayout()
+        self.material_text = QPlainTextEdit()
+        self.material_text.setReadOnly(True)
+        self.material_image = QLabel()
+        self.material_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.material_image.setMinimumSize(240, 160)
+        self.material_hint = QLabel()
+        self.material_hint.setWordWrap(True)
+        self.copy_script_button = QPushButton(tr("campaign.ui.copy_script"))
+        self.copy_script_button.clicked.connect(self.copy_script)
+        self.save_image_button = QPushButton(tr("campaign.ui.save_image"))
+        self.save_image_button.clicked.connect(self._choose_image_target)
+        self.copy_link_button = QPushButton(tr("campaign.ui.copy_link"))
+        self.copy_link_button.clicked.connect(self.copy_link)
+        right.addWidget(self.material_text, 1)
+        right.addWidget(self.material_image, 1)
+        right.addWidget(self.material_hint)
+        buttons = QHBoxLayout()
+        for b in (self.copy_script_button, self.save_image_button, self.copy_link_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        right.addLayout(buttons)
+        h.addLayout(right, 2)
+        return w
+
+    def _build_offers(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        self.offers = QTableWidget(0, 3)
+        self.offers.setHorizontalHeaderLabels(
+            [tr("campaign.ui.offer.title"), tr("campaign.ui.offer.description"), tr("campaign.ui.offer.code")])
+        self.offers.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.offers.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.offers.verticalHeader().hide()
+        self.offers.horizontalHeader().setStretchLastSection(True)
+        self.offers_hint = QLabel()
+        self.offers_hint.setWordWrap(True)
+        self.copy_code_button = QPushButton(tr("campaign.ui.copy_code"))
+        self.copy_code_button.clicked.connect(self.copy_offer_code)
+        self.offers.itemSelectionChanged.connect(self._update_actions)
+        v.addWidget(self.offers, 1)
+        v.addWidget(self.offers_hint)
+        row = QHBoxLayout()
+        row.addWidget(self.copy_code_button)
+        row.addStretch(1)
+        v.addLayout(row)
+        return w
+
+    def _build_progress(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        self.progress = QTableWidget(0, 0)
+        self.progress.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.progress.verticalHeader().hide()
+        self.progress.horizontalHeader().setStretchLastSection(True)
+        self.progress_summary = QLabel()
+        self.progress_summary.setWordWrap(True)
+        v.addWidget(self.progress_summary)
+        v.addWidget(self.progress, 1)
+        return w
+
+    # ------------------------------------------------------------------ loading
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.reload()
+
+    def reload(self) -> None:
+        if self._select_after_load is None and self._detail is not None:
+            self._select_after_load = self._detail.pack.id
+
+        def load(_c: Any) -> PackLists:
+            return PackLists(self.packs.packs(), self.packs.packs(statuses=("expired", "withdrawn")),
+                             self.packs.refusals())
+
+        self.runner.run_db(load, on_done=self._lists_loaded, on_error=self._show_error, owner=self,
+                           key=f"campaigns.lists.{id(self)}")
+
+    def _lists_loaded(self, lists: PackLists) -> None:
+        self.loads_done += 1
+        self._lists = lists
+        self._fill_list()
+
+    def _fill_list(self) -> None:
+        which = self.which.currentData()
+        keep = self._select_after_load or self.current_pack_id()
+        self._select_after_load = None
+        self.list.blockSignals(True)
+        self.list.clear()
+        if which == "refused":
+            for r in self._lists.refused:
+                name = f"{r.title} v{r.version}" if r.pack_id else r.source
+                item = QListWidgetItem(tr("campaign.ui.refused_item", name=name, at=day_time(r.at)))
+                item.setData(PACK_ROLE, r)
+                item.setToolTip(error_text(r.error))
+                self.list.addItem(item)
+        else:
+            packs = self._lists.running if which == "running" else self._lists.history
+            for p in packs:
+                item = QListWidgetItem(tr("campaign.ui.pack_item", title=p.title, start=p.valid_from.isoformat(),
+                                          end=p.valid_to.isoformat(), status=tr(f"pack.status.{p.status}")))
+                item.setData(PACK_ROLE, p.id)
+                self.list.addItem(item)
+                if p.id == keep:
+                    self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        if self.list.currentItem() is None and self.list.count():
+            self.list.setCurrentRow(0)
+        self._pack_selected()
+
+    def current_pack_id(self) -> str | None:
+        item = self.list.currentItem()
+        data = item.data(PACK_ROLE) if item is not None else None
+        return data if isinstance(data, str) else None
+
+    def _pack_selected(self) -> None:
+        item = self.list.currentItem()
+        data = item.data(PACK_ROLE) if item is not None else None
+        if isinstance(data, Refusal):
+            self.refusal_text.setText(tr("campaign.ui.refused_detail", name=data.title or data.source,
+                                         version=data.version, at=day_time(data.at), reason=error_text(data.error)))
+            self.detail_stack.setCurrentIndex(2)
+        elif isinstance(data, str):
+            self.detail_stack.setCurrentIndex(1)
+            self._load_detail()
+            return
+        else:
+            which = self.which.currentData()
+            self.empty.setText(tr(f"campaign.ui.none_{which}"))
+            self.detail_stack.setCurrentIndex(0)
+        self._detail = None
+        self._update_actions()
+
+    def _load_detail(self, select_customer: str | None = None) -> None:
+        pack_id = self.current_pack_id()
+        if pack_id is None:
+            return
+        whole_store = bool(self.scope.currentData()) and self._is_manager
+        owner = None if whole_store else self.ctx.actor.guide_id
+        keep_customer = select_customer or self.selected_customer_id()
+
+        def load(_c: Any) -> PackDetail:
+            pack = self.packs.get(pack_id)
+            guides = self.campaigns.guide_names()
+            progress = self.campaigns.progress(pack_id) if self._is_manager else []
+            return PackDetail(pack, self.campaigns.targets(pack_id, owner_guide_id=owner), progress, guides,
+                              self.campaigns.unknown_tags(pack_id))
+
+        self.runner.run_db(load, on_done=lambda d: self._detail_loaded(d, keep_customer), on_error=self._show_error,
+                           owner=self, key=f"campaigns.detail.{id(self)}")
+
+    def _detail_loaded(self, d: PackDetail, keep_customer: str | None) -> None:
+        self.details_done += 1
+        self._detail = d
+        m = d.pack.manifest
+        self.title.setText(f"{m.title}  v{m.version}")
+        self.facts.setText(tr("campaign.ui.facts", start=m.valid_from.isoformat(), end=m.valid_to.isoformat(),
+                              status=tr(f"pack.status.{d.pack.status}"), targets=len(d.targets)))
+        self.description.setText(m.description)
+        self.description.setVisible(bool(m.description))
+        self.targets_model.set_rows(d.targets, list(m.tasks), d.guides)
+        hints = []
+        if not d.targets:
+            hints.append(tr("campaign.ui.no_targets"))
+        if d.unknown_tags:
+            hints.append(tr("campaign.ui.unknown_tags", tags="、".join(d.unknown_tags)))
+        self.target_hint.setText(" ".join(hints))
+        current_task = self.task_choice.currentData()
+        self.task_choice.clear()
+        for task in m.tasks:
+            self.task_choice.addItem(tr("campaign.ui.task_item", title=task.title, due=m.task_due(task).isoformat()),
+                                     task.id)
+        if current_task is not None:
+            self.task_choice.setCurrentIndex(max(0, self.task_choice.findData(current_task)))
+        row = self.targets_model.row_of(keep_customer) if keep_customer else -1
+        if row >= 0:
+            self.table.selectRow(row)
+        self._fill_materials()
+        self._fill_offers()
+        self._fill_progress()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ targets and tasks
+    def selected_customer_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        value = rows[0].data(ID_ROLE)
+        return value if isinstance(value, str) else None
+
+    def _selected_target(self) -> Target | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.targets_model.target(rows[0].row()) if rows else None
+
+    def _target_selected(self) -> None:
+        target = self._selected_target()
+        task_id = self.task_choice.currentData()
+        if target is not None and task_id is not None:
+            state = target.tasks.get(task_id)
+            self.note.setText(state.note if state else "")
+            if state is not None and state.outcome:
+                self.outcome.setCurrentIndex(max(0, self.outcome.findData(state.outcome)))
+        self._fill_offers()
+        self._material_selected()
+        self._update_actions()
+
+    def mark_done(self) -> None:
+        pack_id, customer_id, task_id = self.current_pack_id(), self.selected_customer_id(), self.task_choice.currentData()
+        if pack_id is None or customer_id is None or task_id is None:
+            return
+        outcome, note = self.outcome.currentData(), self.note.text()
+        self.runner.run_db(lambda _c: self.campaigns.mark_done(pack_id, task_id, customer_id, outcome, note),
+                           on_done=lambda _r: self._task_saved(customer_id, "campaign.ui.marked"),
+                           on_error=self._show_error, owner=self)
+
+    def reopen(self) -> None:
+        pack_id, customer_id, task_id = self.current_pack_id(), self.selected_customer_id(), self.task_choice.currentData()
+        if pack_id is None or customer_id is None or task_id is None:
+            return
+        self.runner.run_db(lambda _c: self.campaigns.reopen(pack_id, task_id, customer_id),
+                           on_done=lambda _r: self._task_saved(customer_id, "campaign.ui.reopened"),
+                           on_error=self._show_error, owner=self)
+
+    def _task_saved(self, customer_id: str, message: str) -> None:
+        self.status.setText(tr(message))
+        self._load_detail(select_customer=customer_id)
+
+    # ------------------------------------------------------------------ materials
+    def _fill_materials(self) -> None:
+        current = self._current_material()
+        self.materials.blockSignals(True)
+        self.materials.clear()
+        if self._detail is not None:
+            for m in self._detail.pack.manifest.materials:
+                item = QListWidgetItem(tr(f"campaign.ui.material.{m.kind}", title=m.title))
+                item.setData(PACK_ROLE, m.id)
+                self.materials.addItem(item)
+                if current is not None and m.id == current.id:
+                    self.materials.setCurrentItem(item)
+        self.materials.blockSignals(False)
+        if self.materials.currentItem() is None and self.materials.count():
+            self.materials.setCurrentRow(0)
+        self._material_selected()
+
+    def _current_material(self) -> Material | None:
+        item = self.materials.currentItem()
+        if item is None or self._detail is None:
+            return None
+        material_id = item.data(PACK_ROLE)
+        return next((m for m in self._detail.pack.manifest.materials if m.id == material_id), None)
+
+    def _material_selected(self) -> None:
+        m = self._current_material()
+        files = self._detail is not None and self._detail.pack.status != "withdrawn"
+        self.material_text.setVisible(m is not None and m.kind in ("script", "link"))
+        self.material_image.setVisible(m is not None and m.kind == "image")
+        self.material_hint.setText("")
+        if m is None or self._detail is None:
+            self.material_text.setPlainText("")
+            self._update_actions()
+            return
+        if m.kind == "link":
+            self.material_text.setPlainText(m.url)
+        elif m.kind == "image":
+            path = self._detail.pack.path / m.asset
+            pixmap = QPixmap(str(path)) if files and path.is_file() else QPixmap()
+            if pixmap.isNull():
+                self.material_image.setText(tr("campaign.ui.files_gone"))
+            else:
+                self.material_image.setPixmap(pixmap.scaled(
+                    320, 240, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        else:
+            pack_id, material_id = self._detail.pack.id, m.id
+            customer_id = self.selected_customer_id()
+
+            def load(_c: Any) -> str:
+                if customer_id is not None:
+                    return self.campaigns.script_for(pack_id, material_id, customer_id)
+                return self.packs.script_text(pack_id, material_id)
+
+            self.runner.run_db(load, on_done=self.material_text.setPlainText, on_error=self._material_error,
+                               owner=self, key=f"campaigns.script.{id(self)}")
+            if customer_id is None:
+                self.material_hint.setText(tr("campaign.ui.pick_customer_for_script"))
+        self._update_actions()
+
+    def _material_error(self, exc: BaseException) -> None:
+        self.material_text.setPlainText("")
+        self.material_hint.setText(tr("campaign.ui.files_gone") if isinstance(exc, OSError) else error_text(exc))
+
+    def copy_script(self) -> None:
+        m = self._current_material()
+        customer_id = self.selected_customer_id()
+        if m is None or self._detail is None or customer_id is None:
+            return
+        pack_id = self._detail.pack.id
+
+        def done(text: str) -> None:
+            QGuiApplication.clipboard().setText(text)
+            self.status.setText(tr("campaign.ui.script_copied"))
+
+        self.runner.run_db(lambda _c: self.campaigns.script_for(pack_id, m.id, customer_id), on_done=done,
+                           on_error=self._show_error, owner=self)
+
+    def copy_link(self) -> None:
+        m = self._current_material()
+        if m is not None and m.kind == "link":
+            QGuiApplication.clipboard().setText(m.url)
+            self.status.setText(tr("campaign.ui.link_copied"))
+
+    def _choose_image_target(self) -> None:
+        m = self._current_material()
+        if m is None or self._detail is None or m.kind != "image":
+            return
+        suggested = str(Path.home() / Path(m.asset).name)
+        target, _f = QFileDialog.getSaveFileName(self, tr("campaign.ui.save_image"), suggested)
+        if target:
+            self.save_image(Path(target))
+
+    def save_image(self, target: Path) -> None:
+        m = self._current_material()
+        if m is None or self._detail is None:
+            return
+        source = self._detail.pack.path / m.asset
+
+        def done(_r: object) -> None:
+            self.status.setText(tr("campaign.ui.image_saved", path=str(target)))
+
+        def failed(exc: BaseException) -> None:
+            self.status.setText(tr("campaign.ui.image_not_saved", reason=getattr(exc, "strerror", None) or str(exc)))
+
+        self.runner.run_db(lambda _c: shutil.copyfile(source, target), on_done=done, on_error=failed, owner=self)
+
+    # ------------------------------------------------------------------ offers and progress
+    def _fill_offers(self) -> None:
+        self.offers.setRowCount(0)
+        if self._detail is None:
+            return
+        customer_id = self.selected_customer_id()
+        for offer in self._detail.pack.manifest.offers:
+            r = self.offers.rowCount()
+            self.offers.insertRow(r)
+            code = offer.code if offer.code else (offer.code_for(customer_id) if customer_id
+                                                  else tr("campaign.ui.offer.per_customer"))
+            for c, text in enumerate((offer.title, offer.description, code)):
+                self.offers.setItem(r, c, QTableWidgetItem(text))
+        personal = any(o.code_template for o in self._detail.pack.manifest.offers)
+        self.offers_hint.setText(tr("campaign.ui.offer.pick_customer") if personal and not customer_id else "")
+        self._update_actions()
+
+    def copy_offer_code(self) -> None:
+        if self._detail is None:
+            return
+        row = self.offers.currentRow()
+        offers = self._detail.pack.manifest.offers
+        customer_id = self.selected_customer_id()
+        if not (0 <= row < len(offers)):
+            return
+        offer = offers[row]
+        if offer.code_template and customer_id is None:
+            return
+        QGuiApplication.clipboard().setText(offer.code_for(customer_id or ""))
+        self.status.setText(tr("campaign.ui.code_copied"))
+
+    def _fill_progress(self) -> None:
+        d = self._detail
+        self.progress.clear()
+        self.progress.setRowCount(0)
+        if d is None:
+            return
+        tasks = d.pack.manifest.tasks
+        if self._is_manager:
+            headers = [tr("campaign.ui.col.guide"), tr("campaign.ui.col.targets"),
+                       *[t.title for t in tasks], tr("campaign.ui.col.completion")]
+            self.progress.setColumnCount(len(headers))
+            self.progress.setHorizontalHeaderLabels(headers)
+            for p in d.progress:
+                r = self.progress.rowCount()
+                self.progress.insertRow(r)
+                cells = [p.guide_name or p.guide_id, str(p.targets), *[str(p.done[t.id]) for t in tasks],
+                         f"{p.completion(len(tasks)):.0%}"]
+                for c, text in enumerate(cells):
+                    self.progress.setItem(r, c, QTableWidgetItem(text))
+        else:
+            self.progress.setColumnCount(0)
+        mine = [t for t in d.targets if t.owner_guide_id == self.ctx.actor.guide_id]
+        done = sum(1 for t in mine for task in tasks if t.done(task.id))
+        total = len(mine) * len(tasks)
+        self.progress_summary.setText(tr("campaign.ui.my_progress", done=done, total=total,
+                                         pct=f"{(done / total if total else 0):.0%}"))
+        self.progress.setVisible(self._is_manager)
+
+    # ------------------------------------------------------------------ install from a file
+    def _choose_file(self) -> None:
+        path, _f = QFileDialog.getOpenFileName(self, tr("campaign.ui.install_file"), str(Path.home()),
+                                               tr("campaign.ui.file_filter"))
+        if path:
+            self.install_path(Path(path))
+
+    def install_path(self, path: Path) -> None:
+        """Verify and install a pack file (HQ may hand one over when the network is down)."""
+        self.status.setText(tr("campaign.ui.installing", name=path.name))
+        self.install_button.setEnabled(False)
+
+        def done(pack: InstalledPack) -> None:
+            self.install_button.setEnabled(True)
+            self.status.setText(tr("campaign.ui.installed", title=pack.title, version=pack.version))
+            self._select_after_load = pack.id
+            self.which.setCurrentIndex(LISTS.index("running"))
+            self.reload()
+
+        def failed(exc: BaseException) -> None:
+            self.install_button.setEnabled(True)
+            self.status.setText(tr("campaign.ui.install_refused", reason=error_text(exc)))
+            self.which.setCurrentIndex(LISTS.index("refused"))
+            self.reload()
+
+        self.runner.run_db(lambda _c: self.packs.install_file(path), on_done=done, on_error=failed, owner=self)
+
+    # ------------------------------------------------------------------ state
+    def _show_error(self, exc: BaseException) -> None:
+        self.status.setText(error_text(exc))
+
+    def _update_actions(self) -> None:
+        d = self._detail
+        running = d is not None and d.pack.status == "installed"
+        has_customer = self.selected_customer_id() is not None
+        self.mark_button.setEnabled(running and has_customer)
+        self.reopen_button.setEnabled(running and has_customer)
+        self.note.setEnabled(running)
+        self.outcome.setEnabled(running)
+        m = self._current_material()
+        files = d is not None and d.pack.status != "withdrawn"
+        self.copy_script_button.setEnabled(m is not None and m.kind == "script" and has_customer and files)
+        self.save_image_button.setEnabled(m is not None and m.kind == "image" and files)
+        self.copy_link_button.setEnabled(m is not None and m.kind == "link")
+        self.copy_script_button.setVisible(m is None or m.kind == "script")
+        self.save_image_button.setVisible(m is not None and m.kind == "image")
+        self.copy_link_button.setVisible(m is not None and m.kind == "link")
+        row = self.offers.currentRow()
+        offers = d.pack.manifest.offers if d is not None else []
+        self.copy_code_button.setEnabled(
+            0 <= row < len(offers) and (bool(offers[row].code) or has_customer))
