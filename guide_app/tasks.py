@@ -203,7 +203,7 @@ class TaskRunner(QObject):
         control = TaskControl(token, report)
 
         def work() -> None:
-            if token.cancelled():  # cancelled while queued: skip the work entirely
+            if handle.dropped:  # cancelled while queued: skip the work entirely
                 self._relay.deliver.emit(lambda: self._finish(handle, key, None, None, ran=False))
                 return
             try:

@@ -81,6 +81,7 @@ class CustomerDetailDialog(QDialog):
         self.detail: CustomerDetail | None = None
         self.groups: list[TagGroupInfo] = []
         self.setWindowTitle(tr("ui.detail.title"))
+        self.setMinimumSize(760, 560)
         self.resize(860, 640)
 
         self.heading = QLabel()

@@ -55,7 +55,7 @@ class CustomerFormDialog(QDialog):
         self.services = services
         self.customer_id = customer_id
         self.setWindowTitle(tr("ui.form.edit_title") if customer_id else tr("ui.form.new_title"))
-        self.setMinimumWidth(520)
+        self.setMinimumSize(540, 640)  # room for the inline error lines
 
         self.name = QLineEdit()
         self.phone = QLineEdit()

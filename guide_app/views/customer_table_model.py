@@ -65,6 +65,9 @@ class CustomerTableModel(QAbstractTableModel):
     def ids(self) -> list[int]:
         return list(self._ids)
 
+    def pk_at(self, row: int) -> int:
+        return self._ids[row]
+
     def cached_pages(self) -> int:
         return len(self._pages)
 

@@ -130,7 +130,8 @@ class CustomersPage(QWidget):
             self.table.setColumnWidth(COL[col], width)
         header.setSectionResizeMode(COL["tags"], QHeaderView.ResizeMode.Stretch)
         self.table.setItemDelegateForColumn(COL["tags"], TagChipDelegate(self.table))
-        self.table.doubleClicked.connect(self._open_index)
+        # activated: Enter/Return on a row, and a double click (once; doubleClicked would repeat it)
+        self.table.activated.connect(self._open_index)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.empty_hint = QLabel()
         self.empty_hint.setObjectName("emptyBody")
@@ -180,8 +181,6 @@ class CustomersPage(QWidget):
                   context=Qt.ShortcutContext.WidgetShortcut)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.delete_selected,
                   context=Qt.ShortcutContext.WidgetShortcut)
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            QShortcut(QKeySequence(key), self.table, self.open_selected, context=Qt.ShortcutContext.WidgetShortcut)
         self.search.returnPressed.connect(self._search_enter)
         self.setTabOrder(self.search, self.new_button)
         self.setTabOrder(self.new_button, self.import_button)
@@ -250,13 +249,23 @@ class CustomersPage(QWidget):
         self.tabs.setTabText(1, tr("ui.customers.tab_due", count=n))
 
     # -- selection and actions ---------------------------------------------------------------
+    def selected_pks(self) -> list[int]:
+        """The selection as list keys: always known, even for rows whose page is not loaded."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [self.model.pk_at(r) for r in rows if 0 <= r < self.model.rowCount()]
+
     def selected_ids(self) -> list[str]:
+        """Customer ids of the selected rows that are loaded (for display-only uses)."""
         ids = []
         for index in self.table.selectionModel().selectedRows():
             cid = self.model.data(index, ID_ROLE)
             if cid:
                 ids.append(str(cid))
         return ids
+
+    def _ids_of(self, pks: list[int]) -> list[str]:
+        """Runs on the DB thread: customer ids for list keys."""
+        return [r.id for r in self.services.query.rows(pks)]
 
     def _selection_changed(self) -> None:
         n = len(self.table.selectionModel().selectedRows()) if self.table.selectionModel() else 0
@@ -276,12 +285,13 @@ class CustomersPage(QWidget):
         self._selection_changed()
 
     def tag_selection(self, tag_id: str, add: bool) -> None:
-        ids = self.selected_ids()
-        if not ids:
+        pks = self.selected_pks()
+        if not pks:
             return
         tags = self.services.tags
 
         def apply(_: TaskControl) -> int:
+            ids = self._ids_of(pks)
             return tags.assign(ids, tag_id) if add else tags.unassign(ids, tag_id)
 
         def done(n: int) -> None:
@@ -307,14 +317,20 @@ class CustomersPage(QWidget):
             self.table.selectRow(0)
 
     def _open_index(self, index: QModelIndex) -> None:
-        cid = self.model.data(index, ID_ROLE)
-        if cid:
-            self.open_customer(str(cid))
+        if index.isValid():
+            self._open_pk(self.model.pk_at(index.row()))
+
+    def _open_pk(self, pk: int) -> None:
+        def opened(ids: list[str]) -> None:
+            if ids:
+                self.open_customer(ids[0])
+
+        self.services.runner.run_db(lambda _c: self._ids_of([pk]), on_done=opened, owner=self)
 
     def open_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.open_customer(ids[0])
+        pks = self.selected_pks()
+        if pks:
+            self._open_pk(pks[0])
 
     def open_customer(self, customer_id: str) -> CustomerDetailDialog:
         dialog = CustomerDetailDialog(self.services, customer_id, self)
@@ -341,20 +357,21 @@ class CustomersPage(QWidget):
         self._after_change()
 
     def delete_selected(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
+        pks = self.selected_pks()
+        if not pks:
             return
-        if len(ids) == 1:
-            name = self.model.data(self.table.selectionModel().selectedRows()[0]) or ""
-            text = tr("ui.customers.delete_confirm", name=name)
+        first = self.model.row_at(self.table.selectionModel().selectedRows()[0].row())
+        if len(pks) == 1 and first is not None:
+            text = tr("ui.customers.delete_confirm", name=first.name)
         else:
-            text = tr("ui.customers.delete_many_confirm", count=len(ids))
+            text = tr("ui.customers.delete_many_confirm", count=len(pks))
         answer = QMessageBox.question(self, tr("ui.customers.delete"), text)
         if answer != QMessageBox.StandardButton.Yes:
             return
         svc = self.services.customers
 
         def delete(_: TaskControl) -> int:
+            ids = self._ids_of(pks)
             for cid in ids:
                 svc.delete(cid)
             return len(ids)

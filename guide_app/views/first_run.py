@@ -19,7 +19,7 @@ class FirstRunDialog(QDialog):
         self.create_profile = create_profile
         self.actor: Actor | None = None
         self.setWindowTitle(tr("ui.first_run.title"))
-        self.setMinimumWidth(440)
+        self.setMinimumSize(460, 280)
         intro = QLabel(tr("ui.first_run.intro"))
         intro.setWordWrap(True)
         self.store_name = QLineEdit()

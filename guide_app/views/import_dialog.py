@@ -52,6 +52,7 @@ class ImportDialog(QDialog):
         self.handle: TaskHandle[ImportReport] | None = None
         self.mapping_boxes: list[QComboBox] = []
         self.setWindowTitle(tr("ui.import.title"))
+        self.setMinimumSize(820, 540)
         self.resize(900, 600)
 
         self.pages = QStackedWidget()

@@ -80,7 +80,7 @@ class GroupDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.setMinimumWidth(380)
+        self.setMinimumSize(400, 280)
 
     def _paint_color(self) -> None:
         self.color_button.setIcon(color_icon(self.color, 16))

@@ -116,3 +116,17 @@ def test_result_for_a_destroyed_owner_is_dropped(qtbot: QtBot, runner: TaskRunne
     gate.set()
     qtbot.waitUntil(lambda: runner.pending == 0)
     assert got == []
+
+
+def test_stop_still_delivers_the_partial_result(qtbot: QtBot, runner: TaskRunner) -> None:
+    gate = threading.Event()
+    runner.run_db(lambda _c: gate.wait(5))  # keeps the DB thread busy so the next task is queued
+    results: list[str] = []
+
+    def job(control: TaskControl) -> str:
+        return "stopped early" if control.cancelled() else "ran to the end"
+
+    handle = runner.run_db(job, on_done=results.append)
+    handle.stop()  # before it even started: it still runs, sees the flag and reports
+    gate.set()
+    qtbot.waitUntil(lambda: results == ["stopped early"])
