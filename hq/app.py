@@ -32,7 +32,7 @@ from guide_app.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from hq import auth, config, sync_pull, sync_push
+from hq import auth, config, pack_api, sync_pull, sync_push
 from hq.db import Database
 from hq.errors import ApiError, install_error_handlers
 from hq.security import OrgKeys, load_keys
@@ -214,6 +214,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         with _hq(request).db.session() as session:
             return sync_pull.pull(session, who.store_id, cursor, limit)
 
+    pack_api.add_routes(v1, caller, lambda r: _hq(r).db)
     app.include_router(v1)
     return app
 

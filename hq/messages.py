@@ -37,6 +37,8 @@ MESSAGES_ZH: dict[str, str] = {
     # requests
     "invalid_request": "请求格式不正确：{problem}",
     "not_found": "找不到请求的地址",
+    "pack_not_found": "找不到该活动包（可能已被总部撤回）",
+    "range_not_satisfiable": "下载位置超出活动包大小，请重新下载",
     "method_not_allowed": "不支持该请求方式",
     "server_error": "总部服务出错，请稍后重试",
     "http_error": "请求失败（{status}）",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -37,6 +39,7 @@ from guide_app.sync.protocol import (
     ErrorBody,
     LoginRequest,
     LoginResponse,
+    PackListResponse,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -219,3 +222,42 @@ class HqClient:
         if self.device_id:
             params["device_id"] = self.device_id
         return self._authed("GET", "/v1/sync/pull", PullResponse, params=params)
+
+    # --- campaign packs ---------------------------------------------------------------------------
+    def list_packs(self) -> PackListResponse:
+        return self._authed("GET", "/v1/packs", PackListResponse)
+
+    def download_pack(self, pack_id: str, version: int, dest: Path, *, chunk: int = 256 * 1024,
+                      cancelled: Callable[[], bool] = lambda: False) -> bool:
+        """Fetch a pack archive into ``dest``, continuing a partial file with ``Range`` (so a dropped
+        connection costs only the bytes not yet received). False when ``cancelled`` stopped it; the
+        partial file stays for the next attempt."""
+        path = f"/v1/packs/{pack_id}/{version}"
+        refreshed = restarted = False
+        while True:
+            token = self.tokens.access_token() or self.refresh()
+            offset = dest.stat().st_size if dest.exists() else 0
+            headers = {"Authorization": f"Bearer {token}"}
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            try:
+                with self._http.stream("GET", path, headers=headers) as response:
+                    if response.status_code == 401 and not refreshed:
+                        refreshed = True
+                        self.refresh(stale=token)
+                        continue
+                    if response.status_code == 416 and not restarted:  # our partial file is not a prefix
+                        restarted = True
+                        dest.unlink(missing_ok=True)
+                        continue
+                    if response.status_code >= 400:
+                        response.read()
+                        raise error_for(response)
+                    with dest.open("ab" if response.status_code == 206 else "wb") as fh:
+                        for block in response.iter_bytes(chunk):
+                            if cancelled():
+                                return False
+                            fh.write(block)
+                    return True
+            except httpx.TransportError as exc:
+                raise OfflineError(f"{type(exc).__name__}: {exc}") from exc

@@ -137,3 +137,21 @@ class PullResponse(BaseModel):
     store_version: int  # the store's current version, for progress of an initial sync
     server_time_ms: int
     org: dict[str, Any] | None = None  # HQ-owned: stores, guides (sent on the first page and on change)
+
+
+class PackInfo(BaseModel):
+    """A published campaign pack a store should have; the archive is fetched from ``GET
+    /v1/packs/{id}/{version}`` (``Range: bytes=N-`` resumes) and checked against size and sha256."""
+
+    id: str
+    version: int
+    title: str
+    valid_from: str
+    valid_to: str
+    size: int
+    sha256: str
+
+
+class PackListResponse(BaseModel):
+    packs: list[PackInfo]
+    withdrawn: list[str] = Field(default_factory=list)  # pack ids HQ withdrew: devices remove them
