@@ -63,9 +63,9 @@ class CustomersPage(QWidget):
         self.search.setObjectName("search")
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(tr("ui.customers.search_placeholder"))
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.setFixedHeight(36)
         self.search.textChanged.connect(self._search_edited)
-        self.new_button = QPushButton(icon("add"), tr("ui.customers.new"))
+        self.new_button = QPushButton(tr("ui.customers.new"))
         self.new_button.setProperty("primary", True)
         self.new_button.setToolTip(tr("ui.customers.new_tip"))
         self.new_button.clicked.connect(self.new_customer)
@@ -125,7 +125,7 @@ class CustomersPage(QWidget):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for col, width in (("name", 110), ("phone", 120), ("wechat", 120), ("stage", 64), ("owner", 80),
+        for col, width in (("name", 110), ("phone", 120), ("wechat", 140), ("stage", 64), ("owner", 80),
                            ("last_purchase", 100), ("total", 100)):
             self.table.setColumnWidth(COL[col], width)
         header.setSectionResizeMode(COL["tags"], QHeaderView.ResizeMode.Stretch)

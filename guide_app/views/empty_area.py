@@ -10,6 +10,23 @@ from guide_app.i18n import tr
 from guide_app.views.theme import icon
 
 
+def centred_column(widgets: list[QWidget], width: int = 580) -> QHBoxLayout:
+    """Widgets stacked in a column of fixed width, centred: word-wrapped labels then get the height
+    their text needs at that width (a label added with an alignment flag would not)."""
+    column = QWidget()
+    column.setFixedWidth(width)
+    inner = QVBoxLayout(column)
+    inner.setContentsMargins(0, 0, 0, 0)
+    inner.setSpacing(12)
+    for w in widgets:
+        inner.addWidget(w)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(column)
+    row.addStretch(1)
+    return row
+
+
 class EmptyAreaPage(QWidget):
     def __init__(self, area: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -30,21 +47,9 @@ class EmptyAreaPage(QWidget):
         self.next_step.setObjectName("hint")
         self.next_step.setWordWrap(True)
         self.next_step.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # word-wrapped labels get their height from a column of fixed width, centred as a whole
-        column = QWidget()
-        column.setFixedWidth(580)
-        inner = QVBoxLayout(column)
-        inner.setContentsMargins(0, 0, 0, 0)
-        inner.setSpacing(12)
-        for w in (picture, self.heading, self.body, self.next_step):
-            inner.addWidget(w)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(title)
         layout.addStretch(2)
-        centred = QHBoxLayout()
-        centred.addStretch(1)
-        centred.addWidget(column)
-        centred.addStretch(1)
-        layout.addLayout(centred)
+        layout.addLayout(centred_column([picture, self.heading, self.body, self.next_step]))
         layout.addStretch(3)

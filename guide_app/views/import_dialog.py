@@ -35,6 +35,7 @@ from guide_app.services.import_files import IMPORT_FIELDS, ImportPreview, sniff
 from guide_app.services.importer import ImportJob, ImportOptions, ImportReport, write_error_report
 from guide_app.tasks import TaskControl, TaskHandle
 from guide_app.views.app_services import AppServices
+from guide_app.views.empty_area import centred_column
 from guide_app.views.formatting import error_text
 from guide_app.views.theme import icon
 
@@ -88,10 +89,11 @@ class ImportDialog(QDialog):
         buttons.addWidget(self.pick_button)
         buttons.addWidget(self.pick_cancel)
         buttons.addStretch(1)
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(page)
         layout.addStretch(1)
-        for w in (picture, head, body):
-            layout.addWidget(w, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(centred_column([picture, head, body], 620))
         layout.addSpacing(12)
         layout.addLayout(buttons)
         layout.addStretch(2)
