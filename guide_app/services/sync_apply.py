@@ -22,9 +22,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import JSON, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Column
 
@@ -82,14 +83,39 @@ def _coerce(col: Column[Any], value: Any) -> Any:
 
 
 def _stamp_ms(stamps: Iterable[str | None]) -> int:
-    best = 0
-    for s in stamps:
-        if s:
-            try:
-                best = max(best, Stamp.parse(s).ms)
-            except ValueError:
-                continue
-    return best
+    """The time of the latest stamp (stamps sort as text, so only the largest is parsed)."""
+    top = max((s for s in stamps if s), default=None)
+    if top is None:
+        return 0
+    try:
+        return Stamp.parse(top).ms
+    except ValueError:
+        return 0
+
+
+# names repeat a lot in a store's book (王芳, 李娜…); the phrase-aware pinyin is the costly part
+_sort_key = lru_cache(maxsize=1 << 16)(sort_key)
+
+
+@cache
+def _defaults(table: Table) -> tuple[tuple[str, Any], ...]:
+    """Every column of a new row (but the local ``pk``) with its default, computed once per table."""
+    return tuple((c.name, _default(c)) for c in table.columns if c.name != "pk")
+
+
+@cache
+def _json_columns(table: Table) -> frozenset[str]:
+    return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
+
+
+def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """executemany on the driver: the page's new rows in one statement, without per-row ORM work."""
+    cols = list(rows[0])
+    json_cols = _json_columns(table)
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    params = [tuple(encode(r[c]) if c in json_cols and r[c] is not None else r[c] for c in cols) for r in rows]
+    session.connection().exec_driver_sql(sql, params)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -166,7 +192,7 @@ class PageApplier:
                 top = self.session.execute(text(f"SELECT coalesce(max(pk), 0) FROM {table.name}")).scalar_one()
                 for i, row in enumerate(inserts, start=int(top) + 1):
                     row["pk"] = i
-            self.session.execute(table.insert(), inserts)
+            _bulk_insert(self.session, table, inserts)
             self.stats.inserted += len(inserts)
         if updates:
             # one statement shape per key set keeps executemany batched
@@ -191,11 +217,9 @@ class PageApplier:
 
     def _new_row(self, entity: str, table: Table, cols: dict[str, Column[Any]], ch: RowChange,
                  incoming: dict[str, Any]) -> dict[str, Any]:
-        row: dict[str, Any] = {}
-        for name, col in cols.items():
-            if name in ("pk",):
-                continue
-            row[name] = _coerce(col, incoming[name]) if name in incoming else _default(col)
+        row = dict(_defaults(table))
+        for name, value in incoming.items():
+            row[name] = _coerce(cols[name], value) if value is None else value
         row["id"] = ch.id
         row["field_hlc"] = dict(ch.hlc)
         row["deleted_hlc"] = ch.deleted_hlc
@@ -204,7 +228,7 @@ class PageApplier:
             if not row.get("created_at"):
                 row["created_at"] = stamp_ms
             row["updated_at"] = stamp_ms
-            row["sort_name"] = sort_key(row.get("name") or "")
+            row["sort_name"] = _sort_key(row.get("name") or "")
         elif entity == "customer_tag":
             row["active"] = tag_active(row.get("added_hlc"), row.get("removed_hlc"))
         return row
@@ -227,7 +251,7 @@ class PageApplier:
         if entity == "customer":
             upd["updated_at"] = max(int(cur.get("updated_at") or 0), _stamp_ms(result.hlc.values()))
             if "name" in changed_cols:
-                upd["sort_name"] = sort_key(upd["name"] or "")
+                upd["sort_name"] = _sort_key(upd["name"] or "")
         elif entity == "customer_tag":
             active = tag_active(result.values.get("added_hlc"), result.values.get("removed_hlc"))
             if active != bool(cur.get("active")):
@@ -391,13 +415,15 @@ class PageApplier:
         live = [r for r in rows if r.deleted_hlc is None and r.merged_into is None]
         if not live:
             return
-        keyed = [{"pk": r.pk, "store_id": r.store_id, **search_keys(r.name, r.phone, r.wechat_id)} for r in live]
-        self.session.execute(text(
-            "INSERT INTO customer_fts(rowid, name, py_full, py_initials, phone_digits, wechat) "
-            "VALUES (:pk, :name, :py_full, :py_initials, :phone_digits, :wechat)"), keyed)
-        self.session.execute(text(
-            "INSERT OR REPLACE INTO customer_search(pk, store_id, name, py_full, py_initials, phone_digits, wechat) "
-            "VALUES (:pk, :store_id, :name, :py_full, :py_initials, :phone_digits, :wechat)"), keyed)
+        keyed = []
+        for r in live:
+            k = search_keys(r.name, r.phone, r.wechat_id)
+            keyed.append((r.pk, r.store_id, k["name"], k["py_full"], k["py_initials"], k["phone_digits"], k["wechat"]))
+        conn = self.session.connection()
+        conn.exec_driver_sql("INSERT INTO customer_fts(rowid, name, py_full, py_initials, phone_digits, wechat) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", [(k[0], *k[2:]) for k in keyed])
+        conn.exec_driver_sql("INSERT OR REPLACE INTO customer_search(pk, store_id, name, py_full, py_initials, "
+                             "phone_digits, wechat) VALUES (?, ?, ?, ?, ?, ?, ?)", keyed)
 
 
 def _text(value: Any) -> str | None:
