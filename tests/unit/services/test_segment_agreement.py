@@ -93,11 +93,17 @@ def random_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
 
 
 refs = st.lists(st.sampled_from([*TAG_NAMES, "t1", "没有的标签"]), max_size=2, unique=True)
+
+
+def _valid_range(r: tuple[int | None, int | None]) -> bool:
+    low, high = r
+    return (low is not None or high is not None) and (low is None or high is None or low <= high)
+
+
 ranges = st.one_of(
     st.none(),
     st.tuples(st.one_of(st.none(), st.integers(0, 400)), st.one_of(st.none(), st.integers(0, 400))).filter(
-        lambda r: r != (None, None) and (None in r or r[0] <= r[1])  # type: ignore[operator]
-    ),
+        _valid_range),
 )
 
 
