@@ -4,7 +4,8 @@ Search never scans the book: queries of 3+ characters go to the FTS5 trigram tab
 (substring match over name, pinyin full and initials, phone digits, wechat id); 1-2 character
 queries are prefix ranges on the indexed ``customer_search`` columns. The matching rows drive the
 query (``CROSS JOIN`` fixes SQLite's join order), so a keystroke costs the number of hits, not the
-size of the book. Without a search, the first tag group drives; without either, the sort index does.
+size of the book. Without a search, the tag groups drive (INTERSECT / EXCEPT of customer ids read
+from the tag index alone); without either, the partial "live customers" sort index does.
 
 Runs on the raw sqlite3 cursor of the session's connection: the list opens on 100k ids, and
 building 100k ORM/Row objects would cost more than the query itself.
@@ -147,23 +148,33 @@ def build(spec: ListSpec, *, select: str = "c.pk", ordered: bool = True) -> tupl
     sources: list[str] = []
     term = normalize_query(spec.text)
     groups = [g for g in spec.tag_groups if g]
+    none_of_done = False
     if term is not None:
         sources.append(f"({search_sql(term, params)}) AS hit")
         where.append("c.pk = hit.pk")
     elif groups:
-        first, groups = groups[0], groups[1:]
-        ids = _in_list("g0", first, params)
-        sources.append(
-            f"(SELECT DISTINCT customer_id FROM customer_tag WHERE tag_id IN ({ids}) AND active = 1) AS drive"
-        )
+        # set algebra on the (tag_id, active, customer_id) index alone, then look up only the matches
+        parts = [
+            f"SELECT customer_id FROM customer_tag WHERE tag_id IN ({_in_list(f'g{n}', g, params)}) AND active = 1"
+            for n, g in enumerate(groups)
+        ]
+        drive = " INTERSECT ".join(parts)
+        if spec.tag_none_of:
+            ids = _in_list("x", spec.tag_none_of, params)
+            drive += f" EXCEPT SELECT customer_id FROM customer_tag WHERE tag_id IN ({ids}) AND active = 1"
+            none_of_done = True
+        elif len(parts) == 1 and len(groups[0]) > 1:
+            drive = drive.replace("SELECT", "SELECT DISTINCT", 1)  # one customer may carry several
+        sources.append(f"({drive}) AS drive")
         where.append("c.id = drive.customer_id")
+        groups = []
     for n, group in enumerate(groups, start=1):
         ids = _in_list(f"g{n}", group, params)
         where.append(
             "EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id"
             f" AND ct.tag_id IN ({ids}) AND ct.active = 1)"
         )
-    if spec.tag_none_of:
+    if spec.tag_none_of and not none_of_done:
         ids = _in_list("x", spec.tag_none_of, params)
         where.append(
             "NOT EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id"

@@ -45,6 +45,7 @@ class Guide(Base):
 
 
 LIVE_CUSTOMER = "deleted_hlc IS NULL AND merged_into IS NULL"
+GONE_CUSTOMER = "deleted_hlc IS NOT NULL OR merged_into IS NOT NULL"
 
 
 class Customer(SyncedMixin, Base):
@@ -82,6 +83,8 @@ class Customer(SyncedMixin, Base):
         Index("ix_customer_store_lastbuy", "store_id", "last_purchase_at", sqlite_where=text(LIVE_CUSTOMER)),
         Index("ix_customer_store_phone", "store_id", "phone"),
         Index("ix_customer_owner", "owner_guide_id"),
+        # the few deleted / merged customers, so per-tag counts can subtract them without a scan
+        Index("ix_customer_gone", "store_id", sqlite_where=text(GONE_CUSTOMER)),
     )
 
 

@@ -108,6 +108,10 @@ class DemoOrg:
     def guides_of(self, store_id: str) -> list[DemoGuide]:
         return [g for g in self.guides if g.store_id == store_id]
 
+    def regions(self) -> list[tuple[str, str]]:
+        """(region id, region name) in order of first appearance."""
+        return list(dict.fromkeys((s.region_id, s.region_name) for s in self.stores))
+
 
 @dataclass(frozen=True)
 class DemoCustomer:

@@ -120,10 +120,15 @@ class CustomerQuery:
         return out
 
     def detail(self, customer_id: str) -> CustomerDetail:
+        """The record page of one customer (of a merged one: of the customer it was merged into)."""
         now = self.ctx.now_ms()
         with self.ctx.read() as s:
             c = s.scalars(select(Customer).where(Customer.id == customer_id)).first()
-            if c is None or c.store_id != self.ctx.store_id:
+            for _hop in range(8):  # merged by HQ while the list was open: show the record that remains
+                if c is None or c.merged_into is None:
+                    break
+                c = s.scalars(select(Customer).where(Customer.id == c.merged_into)).first()
+            if c is None or c.store_id != self.ctx.store_id or c.merged_into is not None:
                 raise UserError("customer.not_found")
             if c.deleted_hlc is not None:
                 raise UserError("customer.deleted")

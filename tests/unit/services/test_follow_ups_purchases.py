@@ -212,3 +212,4 @@ def test_merged_customer_writes_land_on_the_survivor(ctx: AppContext) -> None:
         s.execute(text("UPDATE customer SET merged_into = :a WHERE id = :b"), {"a": a, "b": b})
     PurchaseService(ctx).record(b, "10")
     assert totals(ctx, a)[2] == 1 and totals(ctx, b)[2] == 0
+    assert CustomerQuery(ctx).detail(b).id == a

@@ -206,10 +206,17 @@ def test_counts_ignore_deleted_customers_and_other_stores(ctx: AppContext) -> No
     t.assign([a, b], tag)
     CustomerService(ctx).delete(b)
     assert t.groups()[0].tags[0].customer_count == 1
-    other = TagService(AppContext(ctx.db, Actor("g9", "store-9")))
+    other_ctx = AppContext(ctx.db, Actor("g9", "store-9"))
+    other = TagService(other_ctx)
     assert other.groups() == []
     with pytest.raises(UserError):
-        TagService(AppContext(ctx.db, Actor("g9", "store-9"))).assign([a], tag)
+        other.assign([a], tag)
+    _gid, gold = add_corp_group(ctx)  # corp tags are shared by every store's book
+    t.assign([a], gold)
+    other.assign([add_customer(other_ctx, "赵六"), add_customer(other_ctx, "钱七")], gold)
+    mine = {x.name: x.customer_count for g in t.groups() for x in g.tags}
+    theirs = {x.name: x.customer_count for g in other.groups() for x in g.tags}
+    assert mine["金卡"] == 1 and theirs["金卡"] == 2 and "护肤" not in theirs
 
 
 def test_reorder_groups(ctx: AppContext) -> None:

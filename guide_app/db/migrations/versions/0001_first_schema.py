@@ -13,6 +13,7 @@ branch_labels = None
 depends_on = None
 
 LIVE_CUSTOMER = "deleted_hlc IS NULL AND merged_into IS NULL"  # partial list indexes of models.Customer
+GONE_CUSTOMER = "deleted_hlc IS NOT NULL OR merged_into IS NOT NULL"
 
 
 def upgrade() -> None:
@@ -74,6 +75,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_customer_store_phone', ['store_id', 'phone'], unique=False)
         batch_op.create_index('ix_customer_store_sort', ['store_id', 'sort_name'], unique=False,
                               sqlite_where=sa.text(LIVE_CUSTOMER))
+        batch_op.create_index('ix_customer_gone', ['store_id'], unique=False,
+                              sqlite_where=sa.text(GONE_CUSTOMER))
 
     op.create_table('customer_history',
     sa.Column('pk', sa.Integer(), autoincrement=True, nullable=False),
@@ -358,6 +361,7 @@ def downgrade() -> None:
     op.drop_table('customer_history')
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_store_sort')
+        batch_op.drop_index('ix_customer_gone')
         batch_op.drop_index('ix_customer_store_phone')
         batch_op.drop_index('ix_customer_store_lastbuy')
         batch_op.drop_index('ix_customer_store_created')
