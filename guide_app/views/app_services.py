@@ -12,6 +12,7 @@ from guide_app.services.context import AppContext
 from guide_app.services.customer_query import CustomerQuery
 from guide_app.services.customers import CustomerService
 from guide_app.services.follow_ups import FollowUpService
+from guide_app.services.org import OrgService
 from guide_app.services.purchases import PurchaseService
 from guide_app.services.settings import SettingsService
 from guide_app.services.tags import TagService
@@ -32,6 +33,7 @@ class AppServices:
     follow_ups: FollowUpService = field(init=False)
     purchases: PurchaseService = field(init=False)
     settings: SettingsService = field(init=False)
+    org: OrgService = field(init=False)
 
     def __post_init__(self) -> None:
         self.customers = CustomerService(self.ctx)
@@ -40,6 +42,7 @@ class AppServices:
         self.follow_ups = FollowUpService(self.ctx)
         self.purchases = PurchaseService(self.ctx)
         self.settings = SettingsService(self.ctx)
+        self.org = OrgService(self.ctx)
 
     @property
     def guide_name(self) -> str:

@@ -79,6 +79,7 @@ class CustomerDetailDialog(QDialog):
         self.services = services
         self.customer_id = customer_id
         self.detail: CustomerDetail | None = None
+        self._guide_names: dict[str, str] = {}
         self.groups: list[TagGroupInfo] = []
         self.setWindowTitle(tr("ui.detail.title"))
         self.setMinimumSize(760, 560)
@@ -235,16 +236,25 @@ class CustomerDetailDialog(QDialog):
         return page
 
     def _history_tab(self) -> QWidget:
+        page = QWidget()
         self.history_table = _table([tr("ui.detail.h_at"), tr("ui.detail.h_kind"), tr("ui.detail.h_field"),
                                      tr("ui.detail.h_change"), tr("ui.detail.h_by")])
-        return self.history_table
+        self.history_empty = QLabel(tr("ui.detail.no_history"))
+        self.history_empty.setObjectName("hint")
+        self.history_empty.setWordWrap(True)
+        self.history_empty.hide()
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.history_empty)
+        layout.addWidget(self.history_table, 1)
+        return page
 
     # -- loading -----------------------------------------------------------------------------
     def reload(self) -> None:
-        query, tags, cid = self.services.query, self.services.tags, self.customer_id
+        query, tags, org, cid = self.services.query, self.services.tags, self.services.org, self.customer_id
 
-        def load(_: TaskControl) -> tuple[CustomerDetail, list[TagGroupInfo]]:
-            return query.detail(cid), tags.groups(with_counts=False)
+        def load(_: TaskControl) -> tuple[CustomerDetail, list[TagGroupInfo], dict[str, str]]:
+            guides = {g.id: g.name for g in org.guides(include_inactive=True)}
+            return query.detail(cid), tags.groups(with_counts=False), guides
 
         self.services.runner.run_db(load, on_done=self._show, on_error=self._failed_load, owner=self)
 
@@ -253,8 +263,8 @@ class CustomerDetailDialog(QDialog):
         for w in (self.edit_button, self.delete_button, self.tabs):
             w.setEnabled(False)
 
-    def _show(self, loaded: tuple[CustomerDetail, list[TagGroupInfo]]) -> None:
-        d, groups = loaded
+    def _show(self, loaded: tuple[CustomerDetail, list[TagGroupInfo], dict[str, str]]) -> None:
+        d, groups, self._guide_names = loaded
         self.detail = d
         self.groups = groups
         self.setWindowTitle(tr("ui.detail.title_named", name=d.name))
@@ -364,10 +374,27 @@ class CustomerDetailDialog(QDialog):
             t.setItem(r, 1, kind)
             t.setItem(r, 2, _item(tr(f"field.{h.field}") if h.field else ""))
             if h.field:
-                old = "—" if h.old_value in (None, "") else str(h.old_value)
-                new = "—" if h.new_value in (None, "") else str(h.new_value)
+                old, new = self._value(h.field, h.old_value), self._value(h.field, h.new_value)
                 t.setItem(r, 3, _item(f"{old} → {new}"))
-            t.setItem(r, 4, _item(h.by_name or h.by_guide_id))
+            t.setItem(r, 4, _item(h.by_name or self._guide_names.get(h.by_guide_id, "")))
+        self.history_empty.setVisible(not d.history)
+
+    def _value(self, field: str, value: str | None) -> str:
+        """A stored value as the guide reads it: names for guide ids, words for codes, masked phones."""
+        if value in (None, ""):
+            return "—"
+        text = str(value)
+        if field == "owner_guide_id":
+            return self._guide_names.get(text, text)
+        if field == "phone":
+            return formatting.masked(text)
+        if field == "gender":
+            return tr(f"gender.{text}")
+        if field == "stage":
+            return formatting.stage(text)
+        if field.startswith("consent_"):
+            return tr(f"ui.consent.{text}")
+        return text
 
     # -- actions -----------------------------------------------------------------------------
     def _run(self, fn: object, done_message: str = "") -> None:

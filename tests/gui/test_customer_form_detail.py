@@ -169,10 +169,12 @@ def test_record_page_tags_follow_ups_purchases_history(qtbot: QtBot, empty_servi
     settle(svc)
     assert dialog.purchase_table.rowCount() == 0
 
-    svc.customers.update(cid, CustomerInput(name="陈小雨", phone="13912340001", notes="敏感肌"))
+    svc.customers.update(cid, CustomerInput(name="陈小雨", phone="13912340002", notes="敏感肌", gender="female"))
     dialog.reload()
     settle(svc)
     kinds = [dialog.history_table.item(r, 1).text() for r in range(dialog.history_table.rowCount())]  # type: ignore[union-attr]
     changes = [dialog.history_table.item(r, 3) for r in range(dialog.history_table.rowCount())]
     assert "修改" in kinds and "新建" in kinds
-    assert any(c is not None and c.text() == "— → 敏感肌" for c in changes)
+    texts = {c.text() for c in changes if c is not None}
+    assert {"— → 敏感肌", "139****0001 → 139****0002", "— → 女"} <= texts  # phones masked, codes as words
+    assert dialog.history_table.item(0, 4).text() == "王丽"  # type: ignore[union-attr]
