@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (they share only the database)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                       help="load balancers whose X-Forwarded-For is trusted (login limits count per client address)")
 
     migrate = sub.add_parser("migrate", help="bring the database schema to the latest version")
     _add_db(migrate)
@@ -174,6 +176,8 @@ def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers if args.workers > 1 else None,
         log_level=args.log_level,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
 
 

@@ -85,7 +85,7 @@ def start_hq_server(db_url: str, *, workers: int = 1, demo: Any = None) -> Itera
         )
     server = HQServer(f"http://127.0.0.1:{port}", db_url, proc, log_path, demo)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded 2-core CI box starts two workers slowly
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"hq serve exited with {proc.returncode}:\n{server.log()}")
@@ -95,7 +95,7 @@ def start_hq_server(db_url: str, *, workers: int = 1, demo: Any = None) -> Itera
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"hq serve did not answer /healthz in 30 s:\n{server.log()}")
+                raise RuntimeError(f"hq serve did not answer /healthz in 60 s:\n{server.log()}")
             time.sleep(0.1)
         yield server
     finally:

@@ -140,3 +140,18 @@ def test_headers_are_required_over_http(server: HQServer) -> None:
     r = httpx.post(f"{server.base_url}/v1/auth/login", json={"username": "a", "password": "b"},
                    headers={**VERSION_HEADERS, "X-Guide-Protocol": "0"})
     assert r.status_code == 426 and "请升级客户端" in r.json()["message_zh"]
+
+
+def test_address_limit_counts_the_client_behind_the_balancer(server: HQServer) -> None:
+    from hq import config
+
+    with server.client() as http:
+        for i in range(config.LOGIN_MAX_FAILURES_PER_ADDRESS):
+            r = http.post("/v1/auth/login", json={"username": f"nobody{i}", "password": "wrong-one"},
+                          headers={"X-Forwarded-For": "10.9.9.9"})
+            assert r.status_code == 401
+        good = {"username": "sz01.manager", "password": DEMO_PASSWORD}
+        r = http.post("/v1/auth/login", json=good, headers={"X-Forwarded-For": "10.9.9.9"})
+        assert r.status_code == 429
+        r = http.post("/v1/auth/login", json=good, headers={"X-Forwarded-For": "10.9.9.10"})
+        assert r.status_code == 200
