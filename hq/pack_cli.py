@@ -8,10 +8,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from guide_app.domain.errors import UserError
 from guide_app.i18n import LANGUAGES, tr
 from hq import pack_store
 from hq.db import Database, upgrade
+from hq.pack_progress import pack_progress
 from hq.packs import archive_digest, build_pack
 
 
@@ -37,9 +40,21 @@ def add_parser(
     add_db(p)
     p.add_argument("id")
 
+    p = psub.add_parser("progress", help="completion per store and guide (targets from the synced books)")
+    add_db(p)
+    p.add_argument("id")
+
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _print_progress(session: Session, pack_id: str) -> None:
+    manifest, rows = pack_progress(session, pack_id, _now_ms())
+    print("\t".join(["store", "guide", "targets", *[t.id for t in manifest.tasks], "completion"]))
+    for r in rows:
+        print("\t".join([r.store_name, r.guide_name, str(r.targets), *[str(r.done[t.id]) for t in manifest.tasks],
+                         f"{r.completion(len(manifest.tasks)):.0%}"]))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
                 elif args.pack_command == "withdraw":
                     changed = pack_store.withdraw(session, args.id, _now_ms())
                     print(f"withdrew {args.id} ({changed} versions)")
+                elif args.pack_command == "progress":
+                    _print_progress(session, args.id)
         finally:
             db.dispose()
     except UserError as err:

@@ -131,6 +131,13 @@ def test_pack_published_by_hq_is_pulled_targeted_worked_and_withdrawn(
     finally:
         with_hq.dispose()
 
+    res = hq_cli("pack", "progress", PACK_ID, "--db", hq.db_url)  # HQ works the targets out from synced rows
+    assert res.returncode == 0, res.stderr
+    header, *lines = res.stdout.strip().split("\n")
+    assert header.split("\t") == ["store", "guide", "targets", "contact", "completion"]
+    assert [(c[0], c[2], c[3], c[4]) for c in (line.split("\t") for line in lines)] == [
+        ("上海南京西路店", "1", "1", "100%")]
+
     # PC b of the same store: same pack, same targets, and a's outcome arrived with the pull
     b.sync()
     packs_b = PackService(b.ctx, tmp_path / "b-packs")
