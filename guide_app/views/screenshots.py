@@ -78,6 +78,8 @@ def take_screenshots(shell: AppShell, out_dir: Path) -> list[Path]:
             detail.show()
             wait_idle(runner)
             written.append(_grab(detail, out_dir / "customer-detail.png"))
+            detail.tabs.setCurrentIndex(1)
+            written.append(_grab(detail, out_dir / "customer-detail-tags.png"))
             detail.tabs.setCurrentIndex(2)
             written.append(_grab(detail, out_dir / "customer-detail-follow-ups.png"))
             detail.tabs.setCurrentIndex(4)
