@@ -5,8 +5,9 @@
 App path: :func:`render_png` (matrix, whole-pixel modules, PNG) for each code, with and without a
 centre logo, and :func:`write_pdf` (poster layout, CJK text, vector modules) for the poster PDF.
 Raw limit, measured in the same run on the same codes: the qrcode library alone making the same
-symbol at the same pixel size and saving it as PNG (``QRCode(...).make_image().save``), and for the
-PDF that same bare PNG placed on each page of a reportlab canvas with no text.
+symbol (same error-correction level) at the same pixel size and saving it as PNG
+(``QRCode(...).make_image().save``), and for the PDF that same bare PNG placed on each page of a
+reportlab canvas with no text.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw
-from qrcode.constants import ERROR_CORRECT_M
+from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
@@ -44,9 +45,9 @@ def timed(fn: Callable[[], object]) -> float:
     return best
 
 
-def bare_png(url: str, size: int) -> bytes:
+def bare_png(url: str, size: int, level: int = ERROR_CORRECT_M) -> bytes:
     """What the qrcode library does on its own for a symbol of about ``size`` pixels."""
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, box_size=1)
+    qr = qrcode.QRCode(error_correction=level, border=4, box_size=1)
     qr.add_data(url)
     qr.make(fit=True)
     qr.box_size = max(1, size // (qr.modules_count + 8))
@@ -103,8 +104,10 @@ def main() -> None:
     row("raw: qrcode library → PNG", raw_png, args.codes)
     app_png = timed(lambda: [render_png(u, args.size) for u in urls])
     row("app: render_png (level M)", app_png, args.codes, raw_png)
+    raw_h = timed(lambda: [bare_png(u, args.size, ERROR_CORRECT_H) for u in urls])
+    row("raw: qrcode library → PNG, level H", raw_h, args.codes)
     app_logo = timed(lambda: [render_png(u, args.size, logo) for u in urls])
-    row("app: render_png with centre logo (level H)", app_logo, args.codes, raw_png)
+    row("app: render_png with centre logo (level H)", app_logo, args.codes, raw_h)
 
     pages = urls[: args.pages]
     contents = [PosterContent("悦享·上海南京西路旗舰店", "专属导购：王芳", "微信扫一扫，添加我为您的专属导购",

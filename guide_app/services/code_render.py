@@ -10,6 +10,7 @@ import base64
 import binascii
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from xml.sax.saxutils import quoteattr
 
 import qrcode
@@ -61,7 +62,7 @@ def qr_matrix(url: str, *, with_logo: bool) -> QrMatrix:
     )
     qr.add_data(url)
     qr.make(fit=True)
-    return QrMatrix(tuple(tuple(bool(v) for v in row) for row in qr.get_matrix()), "H" if with_logo else "M")
+    return QrMatrix(tuple(map(tuple, qr.get_matrix())), "H" if with_logo else "M")
 
 
 def logo_box(symbol_side: float, quiet: float) -> tuple[float, float, float]:
@@ -111,7 +112,7 @@ def render_png(url: str, size_px: int, logo_png: bytes | None = None) -> bytes:
         pad = round(pad_side)
         canvas.paste((255, 255, 255), (x0, x0, x0 + pad, x0 + pad))
         logo_px = max(1, round(pad_side - 2 * inset))
-        logo = _open_logo(logo_png).resize((logo_px, logo_px), Image.Resampling.LANCZOS)
+        logo = _logo_at(logo_png, logo_px)
         at = x0 + round(inset)
         canvas.paste(logo, (at, at), logo)
     out = io.BytesIO()
@@ -158,6 +159,12 @@ def _open_logo(data: bytes) -> Image.Image:
         square.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
         img = square
     return img
+
+
+@lru_cache(maxsize=8)
+def _logo_at(data: bytes, px: int) -> Image.Image:
+    """The logo scaled for one symbol size; cached because a batch puts one logo on many codes."""
+    return _open_logo(data).resize((px, px), Image.Resampling.LANCZOS)
 
 
 def _normalized_logo_png(data: bytes) -> bytes:

@@ -9,12 +9,13 @@ the page also reloads whenever it is shown.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QRectF, Qt
-from PySide6.QtGui import QPainter, QPixmap, QShowEvent
+from PySide6.QtGui import QGuiApplication, QPainter, QPixmap, QShowEvent
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -185,8 +186,10 @@ class CodesPage(QWidget):
         self.disable_button.clicked.connect(self.toggle_disabled)
         self.expire_button = QPushButton(tr("code.action.expire"))
         self.expire_button.clicked.connect(self.expire_current)
+        self.copy_button = QPushButton(tr("code.action.copy_link"))
+        self.copy_button.clicked.connect(self.copy_link)
         row = QHBoxLayout()
-        for b in (self.edit_button, self.disable_button, self.expire_button):
+        for b in (self.edit_button, self.disable_button, self.expire_button, self.copy_button):
             row.addWidget(b)
         row.addStretch(1)
         v.addLayout(row)
@@ -269,7 +272,7 @@ class CodesPage(QWidget):
                            key=f"codes.detail.{id(self)}")
 
     def _show_info(self, info: CodeInfo) -> None:
-        self.title.setText(f"<b>{info.label}</b>")
+        self.title.setText(f"<b>{html.escape(info.label)}</b>")
         self.state.setText(state_text(info))
         self.state.setStyleSheet(f"color: {STATE_COLOURS[info.state]}; font-weight: bold;")
         self.hint.setText(state_hint(info))
@@ -280,6 +283,7 @@ class CodesPage(QWidget):
         self.facts.setText("\n".join(facts))
         self.disable_button.setText(tr("code.action.enable") if info.disabled else tr("code.action.disable"))
         self.expire_button.setEnabled(info.life != EXPIRED)
+        self.copy_button.setEnabled(bool(info.url))
         self.preview.clear()
 
     def _show_detail(self, loaded: tuple[CodeStats, bytes | None]) -> None:
@@ -365,6 +369,13 @@ class CodesPage(QWidget):
         dialog.finished.connect(lambda _r: setattr(self, "active_dialog", None))
         self.active_dialog = dialog
         dialog.open()
+
+    def copy_link(self) -> None:
+        """The landing link, for sharing in chats or moments where a picture is not needed."""
+        info = self.current_info()
+        if info is not None and info.url:
+            QGuiApplication.clipboard().setText(info.url)
+            self._say(tr("code.link_copied"))
 
     def toggle_disabled(self) -> None:
         info = self.current_info()

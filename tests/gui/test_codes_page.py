@@ -14,7 +14,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QBuffer, QIODevice
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtSvg import QSvgRenderer
 from pytestqt.qtbot import QtBot
@@ -145,6 +145,9 @@ def test_create_a_code_and_see_it_pending_until_synced(qtbot: QtBot, ctx: AppCon
     qtbot.waitUntil(lambda: page.preview.pixmap() is not None and not page.preview.pixmap().isNull())
     preview = _qimage_to_pil(page.preview.pixmap().toImage())
     assert _decode(preview) == [info.url]
+
+    page.copy_button.click()
+    assert QGuiApplication.clipboard().text() == info.url
 
     with ctx.db.write() as s:  # what sync does once HQ acks the push
         s.execute(update(Outbox).values(status="acked"))
