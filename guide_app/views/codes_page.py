@@ -1,10 +1,10 @@
 """The 活码 page: a guide's acquisition codes (a manager can switch to the whole store), the selected
 code's QR, state and figures, and creating, editing, disabling, expiring, exporting and printing.
 
-Mount it in the main window with one line: ``CodesPage(ctx, runner)``. Every service call runs on the
-task runner's DB thread, results come back here; rendering many codes reports progress and can be
-cancelled. Call :meth:`reload` after a sync so states ("未生效（待同步）" → "已生效") and figures move on;
-the page also reloads whenever it is shown.
+Mount it in the main window with one line: ``CodesPage.for_app(services)``; it then reloads after
+every sync round, so states ("未生效（待同步）" → "已生效") and HQ's figures move on by themselves (it
+also reloads whenever it is shown). Every service call runs on the task runner's DB thread and
+results come back here; rendering many codes reports progress and can be cancelled.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from guide_app.services.code_posters import PosterLayout, layout_poster
 from guide_app.services.code_render import decode_logo, render_png
 from guide_app.services.codes import EXPIRED, Choice, CodeInfo, CodeInput, CodeService, CodeStats
 from guide_app.tasks import TaskControl, TaskHandle, TaskRunner
+from guide_app.views.app_services import AppServices
 from guide_app.views.code_dialog import CodeDialog
 from guide_app.views.code_export_dialog import CodeExportDialog, unsynced_count
 from guide_app.views.code_stats_view import CodeStatsView
@@ -196,6 +197,13 @@ class CodesPage(QWidget):
         self.stats_view = CodeStatsView()
         v.addWidget(self.stats_view, 1)
         return w
+
+    @classmethod
+    def for_app(cls, services: AppServices, *, campaigns: Callable[[], Sequence[Choice]] | None = None) -> CodesPage:
+        page = cls(services.ctx, services.runner, campaigns=campaigns)
+        if services.sync is not None:
+            services.sync.synced.connect(page.reload)
+        return page
 
     # -- loading ---------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:

@@ -294,6 +294,19 @@ def test_disable_and_enable_from_the_page(qtbot: QtBot, ctx: AppContext, runner:
     qtbot.waitUntil(lambda: page.proxy.index(0, 3).data() == "未生效（待同步）")
 
 
+def test_mounts_from_the_app_services(qtbot: QtBot, ctx: AppContext, runner: TaskRunner, tmp_path: Path) -> None:
+    from guide_app.views.app_services import AppServices
+
+    page = CodesPage.for_app(AppServices(ctx, runner, tmp_path))
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.loads_done > 0)
+    assert page.model.rowCount() == 0
+    CodeService(ctx).create(CodeInput(label="别处创建"))
+    page.reload()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+
+
 def test_english_ui(qtbot: QtBot, ctx: AppContext, runner: TaskRunner) -> None:
     set_language("en")
     try:
