@@ -21,6 +21,8 @@ from hq.security import (
     AccessClaims,
     OrgKeys,
     TokenError,
+    hash_password,
+    needs_rehash,
     new_refresh_token,
     read_access_token,
     sha256_hex,
@@ -91,6 +93,8 @@ def login(session: Session, keys: OrgKeys, req: LoginRequest, address: str) -> L
         ratelimit.record(session, username=username, address=address, now_ms=now, ok=False)
         raise _unauthorized("bad_credentials", "unknown username or wrong password", keep_changes=True)
     ratelimit.record(session, username=username, address=address, now_ms=now, ok=True)
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_password(req.password)
     if account.disabled_at is not None:
         raise _unauthorized("account_disabled", "account is disabled")
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hq import config, org, pack_cli
 from hq.db import Database, upgrade
-from hq.models import Account, AccountStore, Device, Region, Store
+from hq.models import Account, AccountStore, Device, DeviceMutation, Region, Store
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                        ("list-accounts", "list accounts"), ("list-devices", "list enrolled devices")):
         p = asub.add_parser(name, help=text)
         _add_db(p)
+
+    p = asub.add_parser("list-rejected", help="mutations HQ refused, with the reason each PC was told")
+    _add_db(p)
+    p.add_argument("--device", default=None, help="only this device")
+    p.add_argument("--limit", type=int, default=50)
 
     p = asub.add_parser("revoke-device", help="refuse a PC on every call from now on")
     _add_db(p)
@@ -146,6 +151,13 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
     elif cmd == "list-devices":
         _print_rows([(d.id, d.name, d.store_id, f"last_seq={d.last_seq}", "revoked" if d.revoked_at else "active")
                      for d in session.scalars(select(Device).order_by(Device.enrolled_at))])
+    elif cmd == "list-rejected":
+        query = select(DeviceMutation).where(DeviceMutation.status == "rejected")
+        if args.device:
+            query = query.where(DeviceMutation.device_id == args.device)
+        query = query.order_by(DeviceMutation.at.desc(), DeviceMutation.seq.desc()).limit(args.limit)
+        _print_rows([(m.device_id, m.seq, m.entity, m.entity_id, m.code, m.reason)
+                     for m in session.scalars(query)])
     elif cmd == "revoke-device":
         device = org.revoke_device(session, args.device_id)
         print(f"device {device.id} revoked")

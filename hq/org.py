@@ -10,12 +10,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guide_app.domain.ids import uuid7
 from guide_app.sync.protocol import AccountInfo, StoreInfo
-from hq.models import Account, AccountStore, Device, Region, Store
+from hq.models import Account, AccountStore, AuthSession, Device, Region, Store
 from hq.security import hash_password
 
 ROLES = ("guide", "store_manager", "region_manager", "hq_admin")
@@ -205,6 +205,12 @@ def set_password(session: Session, ref: str, password: str) -> Account:
         raise OrgError("password must have at least 8 characters")
     account = find_account(session, ref)
     account.password_hash = hash_password(password)
+    # a reset password signs the account out everywhere: its sessions (and refresh chains) end now
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now_ms(), revoked_reason="password_reset")
+    )
     return account
 
 

@@ -199,3 +199,37 @@ def test_login_request_validation_is_an_error_body(http: TestClient, test_org: O
     assert r.status_code == 422
     body = r.json()
     assert body["code"] == "invalid_request" and body["message_zh"].startswith("请求格式不正确")
+
+
+def test_password_reset_signs_the_account_out_everywhere(
+    http: TestClient, device: Callable[..., SyncDevice], hq_database: Database
+) -> None:
+    from hq import org
+
+    dev, other = device("guide.a"), device("guide.a2")
+    with hq_database.session() as s:
+        org.set_password(s, "guide.a", "brand-new-pass")
+    r = dev.pull_raw()
+    assert r.status_code == 401 and r.json()["code"] == "session_revoked"
+    assert other.pull_raw().status_code == 200  # other accounts keep working
+    assert login(http, "guide.a", "brand-new-pass")[0] == 200
+
+
+def test_weaker_password_hashes_are_upgraded_at_login(
+    http: TestClient, test_org: OrgFixture, hq_database: Database
+) -> None:
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from hq.models import Account
+    from hq.security import needs_rehash
+
+    weak = PasswordHasher(time_cost=1, memory_cost=32, parallelism=1).hash(test_org.password)
+    with hq_database.session() as s:
+        s.scalars(select(Account).where(Account.username == "guide.a")).one().password_hash = weak
+    assert needs_rehash(weak)
+    assert login(http, "guide.a", test_org.password)[0] == 200
+    with hq_database.session() as s:
+        stored = s.scalars(select(Account).where(Account.username == "guide.a")).one().password_hash
+    assert stored != weak and not needs_rehash(stored)
+    assert login(http, "guide.a", test_org.password)[0] == 200

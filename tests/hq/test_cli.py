@@ -73,6 +73,18 @@ def test_org_admin_commands(empty_db: Database, capsys: pytest.CaptureFixture[st
     assert run(capsys, empty_db, "revoke-device", device_id)[0] == 0
     assert login("bj.guide", "new-pass-456", device_id=device_id)[1]["code"] == "device_revoked"
 
+    r = http.post("/v1/auth/login", json={"username": "bj.manager", "password": "prompted-pass-1"},
+                  headers=VERSION_HEADERS)
+    manager = r.json()
+    bad = {"seq": 1, "op_id": "op-1", "entity": "customer", "entity_id": "c-1",
+           "fields": {"store_id": manager["store"]["id"], "name": "x", "phone": "12"},
+           "hlc": dict.fromkeys(["store_id", "name", "phone"], "0000000000001-0000-pc")}
+    r = http.post("/v1/sync/push", json={"device_id": manager["device_id"], "mutations": [bad]},
+                  headers={**VERSION_HEADERS, "Authorization": f"Bearer {manager['access_token']}"})
+    assert r.json()["results"][0]["code"] == "bad_phone"
+    _, rejected, _ = run(capsys, empty_db, "list-rejected", "--device", manager["device_id"])
+    assert "bad_phone" in rejected and "c-1" in rejected and "手机号" in rejected
+
     assert run(capsys, empty_db, "disable-account", "bj.guide")[0] == 0
     assert "disabled" in run(capsys, empty_db, "list-accounts")[1]
     assert login("bj.guide", "new-pass-456", store_id=stores_by_name["天津大悦城店"])[1]["code"] == "account_disabled"
