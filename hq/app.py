@@ -35,6 +35,7 @@ from guide_app.sync.protocol import (
 from hq import auth, config, pack_api, sync_pull, sync_push
 from hq.db import Database
 from hq.errors import ApiError, install_error_handlers
+from hq.leaderboards import make_router as leaderboard_router
 from hq.security import OrgKeys, load_keys
 
 DB_URL_ENV = "GUIDE_HQ_DB"
@@ -215,6 +216,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
             return sync_pull.pull(session, who.store_id, cursor, limit)
 
     pack_api.add_routes(v1, caller, lambda r: _hq(r).db)
+    v1.include_router(leaderboard_router(caller))
     app.include_router(v1)
     return app
 

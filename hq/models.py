@@ -209,3 +209,90 @@ class CampaignPack(Base):
     withdrawn_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (Index("ix_campaign_pack_status", "status"),)
+
+
+# --- leaderboards (hq/ledger.py keeps these; hq/leaderboards.py reads them) ----------------------
+
+
+class OrgSetting(Base):
+    """Org-wide settings an operator may change, e.g. the time zone leaderboard days are counted in."""
+
+    __tablename__ = "org_setting"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class LedgerEvent(Base):
+    """Append-only: one change to what a synced row counts for on the boards (+1 for an acquisition,
+    -1 when it stops counting, +amount for a sale …), on the org-local day it counts for."""
+
+    __tablename__ = "ledger_event"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    metric: Mapped[str] = mapped_column(String(20), nullable=False)
+    day: Mapped[int] = mapped_column(Integer, nullable=False)  # date.toordinal() in the org's time zone
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    guide_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    campaign_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    delta: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    subject: Mapped[str] = mapped_column(String(70), nullable=False)  # "entity:id" of the row that caused it
+    at: Mapped[int] = mapped_column(BigInteger, nullable=False)  # epoch ms the event's day was taken from
+
+    __table_args__ = (Index("ix_ledger_event_subject", "subject"),)
+
+
+class LedgerItem(Base):
+    """What one synced row counts for now, for whom and on which day: the base the next change of that
+    row is diffed against. Customers keep their first acquirer here, whoever owns them later."""
+
+    __tablename__ = "ledger_item"
+    entity: Mapped[str] = mapped_column(String(30), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    guide_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    campaign_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    day: Mapped[int] = mapped_column(Integer, nullable=False)
+    at: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False, default="")  # manual | qr | import
+    phone: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+
+    __table_args__ = (Index("ix_ledger_item_store_phone", "store_id", "phone"),)
+
+
+class LedgerGuideDay(Base):
+    """Daily rollup per guide and store, kept by every ledger event (boards never read raw rows)."""
+
+    __tablename__ = "ledger_guide_day"
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    guide_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    # covering indexes: a board is one index range scan per scope
+    __table_args__ = (
+        Index("ix_ledger_guide_day_store", "metric", "store_id", "day", "guide_id", "value"),
+        Index("ix_ledger_guide_day_region", "metric", "region_id", "day", "guide_id", "value"),
+        Index("ix_ledger_guide_day_all", "metric", "day", "guide_id", "value"),
+    )
+
+
+class LedgerStoreDay(Base):
+    """Daily rollup per store (store, region and company boards of stores and regions)."""
+
+    __tablename__ = "ledger_store_day"
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (
+        Index("ix_ledger_store_day_region", "metric", "region_id", "day", "store_id", "value"),
+        Index("ix_ledger_store_day_all", "metric", "day", "store_id", "region_id", "value"),
+    )

@@ -20,6 +20,7 @@ from guide_app.domain.hlc import Clock
 from guide_app.domain.ids import pair_id
 from guide_app.domain.merge import OPTED_OUT, merge_row, merge_tombstone
 from guide_app.sync.protocol import Mutation, MutationResult, PushResponse
+from hq import ledger
 from hq.errors import ApiError
 from hq.models import Account, CustomerHistory, Device, DeviceMutation, Store, SyncRow
 from hq.org import may_access_store
@@ -83,6 +84,7 @@ class PushContext:
         row.merged_into = row.data.get("merged_into") if row.entity == "customer" else None
         self.changed += 1
         self.session.flush()
+        ledger.record_row(self, row)  # leaderboard events and rollups, in this same transaction
 
     def write(
         self, row: SyncRow, fields: dict[str, Any], hlc: dict[str, str], deleted_hlc: str | None = None

@@ -139,6 +139,67 @@ class PullResponse(BaseModel):
     org: dict[str, Any] | None = None  # HQ-owned: stores, guides (sent on the first page and on change)
 
 
+# --- leaderboards: GET /v1/leaderboards, GET /v1/leaderboards/trend ------------------------------
+BoardScope = Literal["store", "region", "company"]
+BoardUnit = Literal["guide", "store", "region"]
+BoardMetric = Literal["new_customers", "qr_adds", "sales", "orders", "follow_ups", "task_rate", "imports"]
+BoardPeriod = Literal["today", "week", "month", "custom", "campaign"]
+
+
+class LeaderboardRow(BaseModel):
+    """One ranked guide, store or region. ``value`` is a count, cents (sales) or a 0..1 rate (task_rate,
+    None when it had no tasks); ties share a rank (1, 1, 3)."""
+
+    key: str  # guide, store or region id
+    name: str
+    store_id: str = ""  # a guide's or a store's store (drill-down)
+    region_id: str = ""
+    value: float | None
+    rank: int
+    prev_value: float | None = None
+    prev_rank: int | None = None
+    gap_to_next: float | None = None  # how much more this row needs to reach the rank above
+    done: int | None = None  # task_rate: tasks done / assigned
+    assigned: int | None = None
+    is_me: bool = False
+
+
+class LeaderboardResponse(BaseModel):
+    scope: BoardScope
+    scope_id: str  # store or region id; "" for the company
+    scope_name: str
+    unit: BoardUnit
+    metric: BoardMetric
+    period: BoardPeriod
+    start: str  # ISO dates, inclusive, in the org's time zone
+    end: str
+    prev_start: str
+    prev_end: str
+    campaign_id: str = ""
+    time_zone: str
+    as_of_ms: int
+    total: int  # rows on the whole board (the caller may see fewer)
+    complete: bool  # False: only the caller's own row(s) of a board outside their full view
+    rows: list[LeaderboardRow]
+
+
+class TrendPoint(BaseModel):
+    start: str  # Monday of the week, ISO
+    end: str
+    value: float | None
+    mine: float | None = None  # the caller's own value that week (a guide's, on a board of guides)
+
+
+class LeaderboardTrend(BaseModel):
+    scope: BoardScope
+    scope_id: str
+    scope_name: str
+    metric: BoardMetric
+    time_zone: str
+    as_of_ms: int
+    points: list[TrendPoint]
+
+
 class PackInfo(BaseModel):
     """A published campaign pack a store should have; the archive is fetched from ``GET
     /v1/packs/{id}/{version}`` (``Range: bytes=N-`` resumes) and checked against size and sha256."""

@@ -1,0 +1,314 @@
+"""The leaderboard ledger: what each synced row counts for, kept as events arrive.
+
+Every write HQ applies to a customer, purchase, follow-up or campaign task passes through
+:func:`record_row`. The row's contribution (``counts``: metric → value), its guide, store and org-local
+day are compared with what the row counted for before (:class:`LedgerItem`); each difference is one
+append-only :class:`LedgerEvent` and one increment of the daily rollups per guide and per store, so a
+board is a range scan of the rollups, never a pass over raw rows.
+
+Anti-gaming rules, applied here:
+
+- a customer counts for the guide who first acquired it, on the day it was created; a later owner (a
+  transfer, 离职继承) never gets it;
+- a phone already in the store (a live customer, or one that counted) is a re-add and counts nothing;
+- two records merged into one count once, for whichever was acquired first;
+- a customer deleted within 7 days of its creation stops counting (the event reverses on its day);
+- imported customers count as ``imports``, never as new customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from guide_app.domain.acquisition import QR_PREFIX, is_import
+from guide_app.domain.hlc import parse_ms
+from hq.models import (
+    Device,
+    LedgerEvent,
+    LedgerGuideDay,
+    LedgerItem,
+    LedgerStoreDay,
+    OrgSetting,
+    Store,
+    SyncRow,
+)
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+TIME_ZONE_SETTING = "time_zone"
+DELETE_GRACE_MS = 7 * 24 * 3600 * 1000
+# what rows count for; "tasks_*" are per campaign (the rollups carry the campaign id)
+STORED_METRICS = ("new_customers", "qr_adds", "imports", "sales_cents", "orders", "follow_ups",
+                  "tasks_assigned", "tasks_done")
+COUNTED_FOLLOW_UP_KINDS = frozenset({"call", "message", "visit"})  # a note is not a contact
+
+
+class PushScope(Protocol):
+    """What the ledger needs of a push transaction (hq.sync_push.PushContext)."""
+
+    session: Session
+    store: Store
+    device: Device
+    now: int
+
+
+# --- the org's time zone -----------------------------------------------------------------------
+
+
+def org_time_zone(session: Session) -> ZoneInfo:
+    cached = session.info.get("org_tz")
+    if isinstance(cached, ZoneInfo):
+        return cached
+    name = session.scalar(select(OrgSetting.value).where(OrgSetting.name == TIME_ZONE_SETTING))
+    zone = ZoneInfo(name or DEFAULT_TIME_ZONE)
+    session.info["org_tz"] = zone
+    return zone
+
+
+def check_time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)") from exc
+
+
+def set_org_time_zone(session: Session, name: str) -> None:
+    """Set the zone days are counted in, and re-bucket every event and rollup into it."""
+    zone = check_time_zone(name)
+    setting = session.get(OrgSetting, TIME_ZONE_SETTING)
+    if setting is None:
+        session.add(OrgSetting(name=TIME_ZONE_SETTING, value=zone.key))
+    else:
+        setting.value = zone.key
+    session.info["org_tz"] = zone
+    session.flush()
+    rows = session.execute(select(LedgerEvent.id, LedgerEvent.at)).all()
+    for chunk in _chunks(rows, 5000):
+        session.execute(update(LedgerEvent), [{"id": i, "day": local_day(at, zone)} for i, at in chunk])
+    items = session.execute(select(LedgerItem.entity, LedgerItem.id, LedgerItem.at)).all()
+    for chunk in _chunks(items, 5000):
+        session.execute(update(LedgerItem), [{"entity": e, "id": i, "day": local_day(at, zone)} for e, i, at in chunk])
+    rebuild_rollups(session)
+
+
+def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def local_day(ms: int, zone: ZoneInfo) -> int:
+    """The org-local calendar day of an epoch-ms instant, as ``date.toordinal()``."""
+    return dt.datetime.fromtimestamp(ms / 1000, zone).date().toordinal()
+
+
+# --- events and rollups --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Whom and when a row counts for."""
+
+    store_id: str
+    region_id: str
+    guide_id: str
+    day: int
+    at: int
+    campaign_id: str = ""
+
+
+def _upsert(session: Session, model: type[LedgerGuideDay] | type[LedgerStoreDay], values: dict[str, Any]) -> None:
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+    keys = [c.name for c in model.__table__.primary_key]
+    session.execute(ins.values(**values).on_conflict_do_update(
+        index_elements=keys, set_={"value": model.__table__.c.value + ins.excluded.value}))
+
+
+def emit(session: Session, metric: str, a: Attribution, delta: int, subject: str, *, rollups: bool = True) -> None:
+    """Append one event and add it to the day's rollups of its guide and its store."""
+    if not delta:
+        return
+    session.execute(insert(LedgerEvent).values(
+        metric=metric, day=a.day, store_id=a.store_id, region_id=a.region_id, guide_id=a.guide_id,
+        campaign_id=a.campaign_id, delta=delta, subject=subject[:70], at=a.at))
+    if not rollups:
+        return
+    _upsert(session, LedgerGuideDay, {"metric": metric, "day": a.day, "store_id": a.store_id, "guide_id": a.guide_id,
+                                      "campaign_id": a.campaign_id, "region_id": a.region_id, "value": delta})
+    _upsert(session, LedgerStoreDay, {"metric": metric, "day": a.day, "store_id": a.store_id,
+                                      "campaign_id": a.campaign_id, "region_id": a.region_id, "value": delta})
+
+
+def rebuild_rollups(session: Session) -> None:
+    """Recompute both rollups from the events (after a bulk load or a change of time zone)."""
+    session.execute(delete(LedgerGuideDay))
+    session.execute(delete(LedgerStoreDay))
+    e = LedgerEvent
+    by_guide = (select(e.metric, e.day, e.store_id, e.guide_id, e.campaign_id, func.min(e.region_id),
+                       func.sum(e.delta))
+                .group_by(e.metric, e.day, e.store_id, e.guide_id, e.campaign_id))
+    session.execute(insert(LedgerGuideDay).from_select(
+        ["metric", "day", "store_id", "guide_id", "campaign_id", "region_id", "value"], by_guide))
+    by_store = (select(e.metric, e.day, e.store_id, e.campaign_id, func.min(e.region_id), func.sum(e.delta))
+                .group_by(e.metric, e.day, e.store_id, e.campaign_id))
+    session.execute(insert(LedgerStoreDay).from_select(
+        ["metric", "day", "store_id", "campaign_id", "region_id", "value"], by_store))
+
+
+def _attribution(item: LedgerItem) -> Attribution:
+    return Attribution(item.store_id, item.region_id, item.guide_id, item.day, item.at, item.campaign_id)
+
+
+def _set(session: Session, item: LedgerItem, counts: dict[str, int], attribution: Attribution | None = None) -> None:
+    """Make ``item`` count ``counts`` for ``attribution`` (default: unchanged), emitting the difference."""
+    old_a, old = _attribution(item), {k: int(v) for k, v in item.counts.items()}
+    new_a = attribution or old_a
+    counts = {k: v for k, v in counts.items() if v}
+    subject = f"{item.entity}:{item.id}"
+    if new_a == old_a:
+        for metric in sorted(old.keys() | counts.keys()):
+            emit(session, metric, new_a, counts.get(metric, 0) - old.get(metric, 0), subject)
+    else:
+        for metric, value in sorted(old.items()):
+            emit(session, metric, old_a, -value, subject)
+        for metric, value in sorted(counts.items()):
+            emit(session, metric, new_a, value, subject)
+        item.store_id, item.region_id, item.guide_id = new_a.store_id, new_a.region_id, new_a.guide_id
+        item.day, item.at, item.campaign_id = new_a.day, new_a.at, new_a.campaign_id
+    item.counts = counts
+
+
+def _new_item(session: Session, entity: str, row_id: str, a: Attribution, *, channel: str = "",
+              phone: str = "") -> LedgerItem:
+    item = LedgerItem(entity=entity, id=row_id, store_id=a.store_id, region_id=a.region_id, guide_id=a.guide_id,
+                      campaign_id=a.campaign_id, day=a.day, at=a.at, channel=channel, phone=phone, counts={})
+    session.add(item)
+    return item
+
+
+# --- what a synced row counts for ----------------------------------------------------------------
+
+
+def record_row(ctx: PushScope, row: SyncRow) -> None:
+    """Bring the ledger up to date with ``row`` as just written by a push (or by HQ's merge)."""
+    if row.entity == "customer":
+        _customer(ctx, row)
+    elif row.entity == "purchase":
+        counts = {} if row.deleted_hlc else {"sales_cents": _int(row.data.get("amount_cents")), "orders": 1}
+        _child(ctx, row, counts, _int(row.data.get("at")) or ctx.now)
+    elif row.entity == "follow_up":
+        counted = not row.deleted_hlc and row.data.get("kind") in COUNTED_FOLLOW_UP_KINDS
+        _child(ctx, row, {"follow_ups": 1} if counted else {}, _int(row.data.get("at")) or ctx.now)
+    elif row.entity == "campaign_task":
+        done = row.data.get("status") == "done"
+        counts = {} if row.deleted_hlc else {"tasks_assigned": 1, "tasks_done": 1 if done else 0}
+        # a task counts on the day it was handed out: the board shows how much of each day's
+        # (or campaign's) work is done, and a later "done" lifts that day's rate
+        assigned = min((parse_ms(s) for s in row.hlc.values()), default=ctx.now)
+        _child(ctx, row, counts, assigned, campaign_id=str(row.data.get("pack_id") or ""), fixed_day=True)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _guide_of(ctx: PushScope, row: SyncRow) -> str:
+    """Who a child row counts for: its guide, else the customer's owner, else whoever enrolled the PC."""
+    guide = str(row.data.get("guide_id") or "")
+    if guide:
+        return guide
+    customer_id = str(row.data.get("customer_id") or "")
+    if customer_id:
+        customer = ctx.session.get(SyncRow, (row.store_id, "customer", customer_id))
+        if customer is not None and customer.data.get("owner_guide_id"):
+            return str(customer.data["owner_guide_id"])
+    return ctx.device.enrolled_by
+
+
+def _child(ctx: PushScope, row: SyncRow, counts: dict[str, int], at: int, *, campaign_id: str = "",
+           fixed_day: bool = False) -> None:
+    zone = org_time_zone(ctx.session)
+    item = ctx.session.get(LedgerItem, (row.entity, row.id))
+    if item is not None and fixed_day:
+        at = item.at
+    a = Attribution(row.store_id, ctx.store.region_id, _guide_of(ctx, row), local_day(at, zone), at, campaign_id)
+    if item is None:
+        item = _new_item(ctx.session, row.entity, row.id, a)
+    _set(ctx.session, item, counts, a)
+
+
+def acquisition_counts(channel: str) -> dict[str, int]:
+    if channel == "import":
+        return {"imports": 1}
+    if channel == "qr":
+        return {"new_customers": 1, "qr_adds": 1}
+    return {"new_customers": 1}
+
+
+def _channel(ctx: PushScope, row: SyncRow) -> str:
+    source = str(row.data.get("source") or "")
+    if is_import(source):
+        return "import"
+    code = source.removeprefix(QR_PREFIX)
+    if code and _is_store_code(ctx.session, row.store_id, code):
+        return "qr"
+    return "manual"
+
+
+def _is_store_code(session: Session, store_id: str, code: str) -> bool:
+    """Whether ``code`` names one of the store's acquisition codes (by id or by its text)."""
+    if session.get(SyncRow, (store_id, "acquisition_code", code)) is not None:
+        return True
+    return session.scalar(select(SyncRow.id).where(
+        SyncRow.entity == "acquisition_code", SyncRow.lookup == code, SyncRow.store_id == store_id).limit(1)) is not None
+
+
+def _phone_taken(session: Session, store_id: str, phone: str, row_id: str) -> bool:
+    """A re-add: the phone belongs to a live customer of the store, or to one that counted."""
+    items = session.scalars(select(LedgerItem).where(
+        LedgerItem.store_id == store_id, LedgerItem.phone == phone, LedgerItem.id != row_id,
+        LedgerItem.entity == "customer"))
+    if any(item.counts for item in items):
+        return True
+    live = select(SyncRow.id).where(
+        SyncRow.entity == "customer", SyncRow.lookup == phone, SyncRow.store_id == store_id, SyncRow.id != row_id,
+        SyncRow.deleted_hlc.is_(None), SyncRow.merged_into.is_(None)).limit(1)
+    return session.scalar(live) is not None
+
+
+def _customer(ctx: PushScope, row: SyncRow) -> None:
+    s = ctx.session
+    item = s.get(LedgerItem, ("customer", row.id))
+    if item is None:
+        created = _int(row.data.get("created_at")) or ctx.now
+        guide = str(row.data.get("owner_guide_id") or "") or ctx.device.enrolled_by
+        a = Attribution(row.store_id, ctx.store.region_id, guide, local_day(created, org_time_zone(s)), created)
+        channel, phone = _channel(ctx, row), row.lookup
+        item = _new_item(s, "customer", row.id, a, channel=channel, phone=phone)
+        s.flush()
+        _set(s, item, {} if phone and _phone_taken(s, row.store_id, phone, row.id) else acquisition_counts(channel))
+    if row.merged_into:
+        _merged(s, item, row.merged_into)
+    elif row.deleted_hlc is not None and item.counts and parse_ms(row.deleted_hlc) - item.at < DELETE_GRACE_MS:
+        _set(s, item, {})
+
+
+def _merged(session: Session, loser: LedgerItem, survivor_id: str) -> None:
+    """Two records of one person count once, for the guide who acquired it first."""
+    survivor = session.get(LedgerItem, ("customer", survivor_id))
+    if survivor is None or not (loser.counts or survivor.counts):
+        return
+    first = min((loser, survivor), key=lambda i: (i.at, i.id))
+    counts = acquisition_counts(first.channel)
+    _set(session, loser, {})
+    survivor.channel = first.channel
+    _set(session, survivor, counts, _attribution(first))
+
+
