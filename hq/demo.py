@@ -61,16 +61,23 @@ class DemoSummary:
 
 
 class _Book:
-    """Rows of one store written at one new version with HQ stamps, like one push from HQ."""
+    """Rows of one store written with HQ stamps, a new version every ``VERSION_ROWS`` rows like a
+    series of pushes: a pull page never splits a version, so a big book must not be one version."""
+
+    VERSION_ROWS = 400
 
     def __init__(self, session: Session, store: Store) -> None:
         self.session = session
         self.store = store
-        store.version += 1
-        self.version = store.version
         self.rows: list[dict[str, Any]] = []
+        self.in_version = self.VERSION_ROWS
 
     def add(self, entity: str, row_id: str, data: dict[str, Any]) -> None:
+        if self.in_version >= self.VERSION_ROWS:
+            self.store.version += 1
+            self.version = self.store.version
+            self.in_version = 0
+        self.in_version += 1
         stamp = HQ_CLOCK.tick()
         self.rows.append({
             "store_id": self.store.id, "entity": entity, "id": row_id, "version": self.version, "data": data,

@@ -141,3 +141,22 @@ def test_migrate_command_is_idempotent(hq_db_url: str, capsys: pytest.CaptureFix
     assert main(["migrate", "--db", hq_db_url]) == 0
     assert main(["migrate", "--db", hq_db_url]) == 0
     assert "latest schema" in capsys.readouterr().out
+
+
+def test_a_seeded_book_pulls_in_pages_of_bounded_size(empty_db: Database, http: TestClient,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.hq_fixtures import SyncDevice
+
+    assert run(capsys, empty_db, "seed-demo", "--customers", "150")[0] == 0
+    dev = SyncDevice(http, "gz01.guide1", "demo-pass-2024")
+    dev.login()
+    cursor, sizes, total = 0, [], 0
+    while True:
+        page = dev.pull(cursor, limit=300)
+        sizes.append(len(page["rows"]))
+        total += len(page["rows"])
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert len(sizes) > 1 and max(sizes) <= 300 + 400  # the limit plus at most the rest of one version
+    assert total > 150
