@@ -40,7 +40,7 @@ from guide_app.sync.errors import (
     NotEnrolledError,
     SyncError,
 )
-from guide_app.sync.protocol import DEFAULT_PULL_LIMIT, LoginRequest, Mutation, PullResponse, PushResponse
+from guide_app.sync.protocol import MAX_PULL_LIMIT, LoginRequest, Mutation, PullResponse, PushResponse
 from guide_app.sync.tokens import (
     KeyringTokenStore,
     MemoryTokenStore,
@@ -177,7 +177,7 @@ class SyncService:
         now_ms: Callable[[], int] = wall_ms,
         protocol_version: int | None = None,
         backoff: Backoff | None = None,
-        pull_limit: int = DEFAULT_PULL_LIMIT,
+        pull_limit: int = MAX_PULL_LIMIT,  # big pages: fewer round trips for an initial sync
     ) -> None:
         self.db = db
         self.backoff = backoff

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol, TypeVar
@@ -227,25 +228,40 @@ class SyncEngine:
 
     # --- pull -------------------------------------------------------------------------------------
     def pull(self, report: SyncReport | None = None) -> SyncReport:
+        """Pull pages until HQ has no more. While one page is being applied the next is already
+        being fetched (its cursor is known before the apply), so HQ's time and ours overlap; the
+        pages are still applied strictly in order, each with its cursor in one transaction."""
         report = report or SyncReport()
         cursor = self.store.pull_cursor()
         initial = cursor == 0
-        while True:
-            self._check_stop()
-            page = self._retrying(partial(self.client.pull, cursor, self.pull_limit))
-            self._observe_server_time(page.server_time_ms)
-            if page.next_cursor < cursor:
-                raise BadResponseError(f"cursor went back from {cursor} to {page.next_cursor}")
-            self.store.apply_pull(page)
-            cursor = page.next_cursor
-            report.pages += 1
-            report.pulled_rows += len(page.rows)
-            report.cursor = cursor
-            report.store_version = page.store_version
-            if self.progress:
-                self.progress(Progress("pull", cursor, max(page.store_version, cursor), initial))
-            if not page.has_more:
-                return report
+        fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guide-sync-prefetch")
+        try:
+            pending: Future[PullResponse] = fetcher.submit(self._fetch, cursor)
+            while True:
+                page = pending.result()
+                self._check_stop()
+                self._observe_server_time(page.server_time_ms)
+                if page.next_cursor < cursor:
+                    raise BadResponseError(f"cursor went back from {cursor} to {page.next_cursor}")
+                if page.has_more:
+                    pending = fetcher.submit(self._fetch, page.next_cursor)
+                self.store.apply_pull(page)
+                cursor = page.next_cursor
+                report.pages += 1
+                report.pulled_rows += len(page.rows)
+                report.cursor = cursor
+                report.store_version = page.store_version
+                if self.progress:
+                    self.progress(Progress("pull", cursor, max(page.store_version, cursor), initial))
+                if not page.has_more:
+                    return report
+        finally:
+            # a prefetch still in flight after a failure or a stop is simply dropped
+            fetcher.shutdown(wait=False, cancel_futures=True)
+
+    def _fetch(self, cursor: int) -> PullResponse:
+        self._check_stop()
+        return self._retrying(partial(self.client.pull, cursor, self.pull_limit))
 
     def sync(self) -> SyncReport:
         """One full round: push everything pending, then pull to the end."""
