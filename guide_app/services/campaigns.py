@@ -20,6 +20,7 @@ from guide_app.domain.ids import pair_id
 from guide_app.domain.packs import Manifest, Task, render_script
 from guide_app.domain.phones import mask_phone
 from guide_app.domain.stages import stage_cutoffs
+from guide_app.services.codes import Choice
 from guide_app.services.context import AppContext
 from guide_app.services.customers import get_live, update_customer_row
 from guide_app.services.packs import PackService
@@ -69,6 +70,15 @@ class GuideProgress:
     def completion(self, task_count: int) -> float:
         total = self.targets * task_count
         return sum(self.done.values()) / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class QrDefaults:
+    channel: str
+    label: str
+    auto_tag_ids: list[str]
+    welcome_text: str
+    unknown_tags: list[str]  # auto-tags this PC has no tag for
 
 
 def task_row_id(store_id: str, pack_id: str, task_id: str, customer_id: str) -> str:
@@ -220,6 +230,21 @@ class CampaignService:
             raise UserError("customer.not_found")
         return render_script(body, name=customer.name, guide=self.ctx.actor.name,
                              store=store.name if store is not None else "")
+
+    def code_campaigns(self) -> list[Choice]:
+        """Running campaigns an acquisition code may be linked to (CodesPage(campaigns=...))."""
+        return [Choice(p.id, p.title) for p in self.packs.packs()]
+
+    def qr_defaults(self, pack_id: str) -> QrDefaults | None:
+        """How a code made for this campaign starts out (its pack's QR template), with the auto-tags
+        resolved to this PC's tag ids; None when the pack has no template."""
+        template = self.packs.get(pack_id).manifest.qr_template
+        if template is None:
+            return None
+        with self.ctx.read() as s:
+            tags = segment_sql.resolve_tags(s, template.auto_tags)
+        ids = sorted({t for ref in template.auto_tags for t in tags.ids.get(ref, [])})
+        return QrDefaults(template.channel, template.label, ids, template.welcome_text, tags.unknown)
 
     def offer_code(self, pack_id: str, offer_id: str, customer_id: str) -> str:
         manifest = self.packs.get(pack_id).manifest

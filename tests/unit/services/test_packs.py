@@ -303,3 +303,16 @@ def test_installed_manifest_survives_a_reopen(db: Database, campaign: CampaignSe
         stored = zf.read("manifest.json")
     assert (Path(row.path) / "manifest.json").read_bytes() == stored  # the signed bytes are kept as installed
     assert STORE == campaign.ctx.store_id
+
+
+def test_campaigns_for_codes_and_the_qr_template(ctx: AppContext, svc: PackService, tmp_path: Path) -> None:
+    seed_book(ctx)
+    qr = {"channel": "spring", "label": "春季", "auto_tags": ["VIP", "春季活动"], "welcome_text": "欢迎！"}
+    svc.install_file(write_pack(tmp_path / "q.zip", KEY, manifest_data(qr_template=qr)))
+    svc.install_file(write_pack(tmp_path / "r.zip", KEY, manifest_data(id="plain", title="无模板")))
+    campaign = CampaignService(ctx, svc)
+    assert sorted((c.id, c.name) for c in campaign.code_campaigns()) == [("plain", "无模板"), ("spring-care", "春季关怀")]
+    defaults = campaign.qr_defaults("spring-care")
+    assert defaults is not None and (defaults.channel, defaults.auto_tag_ids, defaults.unknown_tags) == (
+        "spring", ["t-vip"], ["春季活动"])
+    assert campaign.qr_defaults("plain") is None
