@@ -126,6 +126,14 @@ def test_tags_page_create_rename_reorder_delete_and_corp_lock(qtbot: QtBot, serv
     settle(services)
     group = page.current_group()
     assert group is not None and group.name == "到店目的" and not group.multi and group.scope == "store"
+    edit = page.edit_group()
+    assert edit is not None and not edit.scope.isEnabled()  # scope is fixed once made
+    edit.color = "#d64545"
+    edit.name.setText("到店目的（新）")
+    edit.accept()
+    settle(services)
+    group = page.current_group()
+    assert group is not None and group.color == "#d64545" and group.name == "到店目的（新）"
 
     names = iter(["看新品", "售后"])
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (next(names), True))
