@@ -41,8 +41,22 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return " ".join(fulls), " ".join(initials)
 
 
+# Surnames whose everyday reading differs from their reading as a family name (曾经 ceng / 曾 zeng).
+_SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "仇": "qiu", "解": "xie", "查": "zha", "朴": "piao", "区": "ou",
+    "覃": "qin", "尉": "yu", "乐": "yue", "缪": "miao", "翟": "zhai", "盖": "ge", "召": "shao",
+    "种": "chong", "秘": "bi", "冼": "xian", "长": "chang", "重": "chong", "任": "ren", "华": "hua",
+    "纪": "ji", "燕": "yan", "沈": "shen", "贾": "jia", "万": "wan", "曲": "qu", "祭": "zhai",
+}
+
+
 def sort_key(name: str) -> str:
     """Name order a Chinese user expects: by pinyin, not by code point."""
     text = "".join(name.split()).lower()
-    # the phrase-aware common reading (曾 → zeng), not the first heteronym
+    if not text:
+        return ""
+    # a Chinese name starts with the surname: read it as one; the rest phrase-aware
+    head = _SURNAME_READINGS.get(text[0])
+    if head is not None:
+        return head + "".join(lazy_pinyin(text[1:], errors=lambda x: x.lower()))
     return "".join(lazy_pinyin(text, errors=lambda x: x.lower()))

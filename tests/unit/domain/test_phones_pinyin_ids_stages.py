@@ -37,6 +37,9 @@ def test_pinyin_full_and_initials_with_heteronyms() -> None:
     full, initials = pinyin_keys("曾小贤")
     assert "zengxiaoxian" in full.split() and "zxx" in initials.split()
     assert sort_key("阿宝") < sort_key("张三")
+    # surnames read as surnames: 曾 sorts under z, 单 under s
+    assert sort_key("曾倩") == "zengqian" and sort_key("单田芳").startswith("shan")
+    assert sort_key("曹静") < sort_key("陈刚") < sort_key("曾倩")
 
 
 def test_uuid7_is_time_ordered_and_unique() -> None:
