@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QRectF, Qt
-from PySide6.QtGui import QGuiApplication, QPainter, QPixmap, QShowEvent
+from PySide6.QtCore import QItemSelectionModel, QRectF, QSizeF, Qt
+from PySide6.QtGui import QGuiApplication, QPageSize, QPainter, QPixmap, QShowEvent
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,7 +45,7 @@ from guide_app.services.code_export import (
     export_one,
     poster_content,
 )
-from guide_app.services.code_posters import PosterLayout, layout_poster
+from guide_app.services.code_posters import POSTER_SIZES, PosterLayout, layout_poster
 from guide_app.services.code_render import decode_logo, render_png
 from guide_app.services.codes import EXPIRED, Choice, CodeInfo, CodeInput, CodeService, CodeStats
 from guide_app.tasks import TaskControl, TaskHandle, TaskRunner
@@ -457,6 +457,10 @@ class CodesPage(QWidget):
             return
         options = options_dialog.options()
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        # the poster's own paper size by default (an A5 table card on A5); the dialog can change it
+        w_mm, h_mm = POSTER_SIZES[options.poster]
+        printer.setPageSize(QPageSize(QSizeF(w_mm, h_mm), QPageSize.Unit.Millimeter, tr(f"code.poster.{options.poster}"),
+                                      QPageSize.SizeMatchPolicy.FuzzyMatch))
         print_dialog = QPrintDialog(printer, self)
         if print_dialog.exec() == QDialog.DialogCode.Accepted:
             self.print_codes(infos, options, printer)
