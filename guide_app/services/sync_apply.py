@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 
 # parents before children, so a tag finds its group in the same page
 APPLY_ORDER = ("tag_group", "tag", "customer", "customer_tag", "follow_up", "purchase")
-_CHILDREN_OF_CUSTOMER = ("follow_up", "purchase")
+# rows that belong to one customer and follow it when HQ merges it into another (tag assignments
+# are keyed by customer and tag, so HQ moves those itself and sends the survivor's rows)
+_CHILDREN_OF_CUSTOMER = tuple(name for name, spec in SPECS.items()
+                              if "customer_id" in spec.fields and name != "customer_tag")
 _LOCAL_ONLY = {"pk", "id", "field_hlc", "deleted_hlc"}
 _IN_CHUNK = 500
 

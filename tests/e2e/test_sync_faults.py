@@ -140,6 +140,38 @@ def test_clock_ahead_stamps_are_refused_visibly_then_fixed_after_rebase(hq: HQPr
     assert b.customer(cid).name == "时钟客户"
 
 
+def test_discarding_a_refused_edit_brings_hqs_value_back(hq: HQProcess, tmp_path: Path,
+                                                         pcs: list[object]) -> None:
+    a = PC(tmp_path / "a.db", hq.url, "hz01.manager")
+    pcs.append(a)
+    cid = a.create("放弃客户", "", notes="总部的备注")
+    a.sync()
+    a.skew = DAY
+    a.edit(cid, notes="被拒绝的备注")
+    a.sync()
+    (refused,) = a.sync_service.rejected()
+    assert a.customer(cid).notes == "被拒绝的备注"  # still visible locally until the guide decides
+    a.sync_service.discard_rejected(refused.seq)
+    a.sync()
+    assert a.customer(cid).notes == "总部的备注"
+    assert a.sync_service.rejected() == [] and a.sync_service.status().rejected == 0
+    assert ("notes", "被拒绝的备注") in a.history(cid)  # the discarded typing is kept in the history
+
+
+def test_discarding_a_refused_new_customer_retires_it_locally(hq: HQProcess, tmp_path: Path,
+                                                              pcs: list[object]) -> None:
+    a = PC(tmp_path / "a.db", hq.url, "hz01.guide3")
+    pcs.append(a)
+    a.skew = DAY
+    cid = a.create("从未到总部", "13700009999")
+    a.sync()
+    (refused,) = a.sync_service.rejected()
+    a.sync_service.discard_rejected(refused.seq)
+    assert a.customer(cid).deleted_hlc is not None
+    a.sync()
+    assert a.outbox_status().get("pending", 0) == 0 and a.sync_service.rejected() == []
+
+
 @pytest.mark.parametrize("skew", [-HOUR, -DAY])
 def test_clock_behind_is_rebased_so_later_edits_win(hq: HQProcess, tmp_path: Path, pcs: list[object],
                                                     skew: int) -> None:
