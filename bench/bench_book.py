@@ -26,6 +26,8 @@ from guide_app.db.search_index import search_keys
 from guide_app.services.context import AppContext
 from guide_app.services.customer_query import CustomerFilter, CustomerQuery, TagFilter
 from guide_app.services.demo_seed import demo_counts, seed_demo
+from guide_app.services.follow_ups import FollowUpService
+from guide_app.services.purchases import local_day
 from guide_app.services.tags import TagService
 
 EVERYONE = CustomerFilter()
@@ -182,6 +184,14 @@ def main(argv: list[str] | None = None) -> None:
             "SELECT tag_id, count(*) FROM customer_tag WHERE active = 1 GROUP BY tag_id").fetchall())
             for _ in range(5)]
         report("tag page (groups + live counts)", ours, bare, len(groups))
+        follow_ups = FollowUpService(ctx)
+        day = local_day(ctx.now_ms())
+        due: list[object] = []
+        ours = [_ms(lambda: due.extend(follow_ups.due_today(day))) for _ in range(5)]
+        bare = [_ms(lambda: raw.execute(
+            "SELECT id FROM follow_up WHERE store_id = ? AND done = 0 AND next_at != '' AND next_at <= ?",
+            (store, day.isoformat())).fetchall()) for _ in range(5)]
+        report("due today (with customer names)", ours, bare, len(due) / 5)
         raw.close()
         db.dispose()
 

@@ -128,16 +128,22 @@ def stage_sql(stage: str) -> str:
     return f"(c.stage = '{stage}' OR (c.stage = '' AND ({derived})))"
 
 
+# Each sort lists its index's full key (see models.Customer), so the index order is the whole ORDER BY:
+# no sort step, and a total order (pk last) that stays put while the guide scrolls.
+_ORDER_KEYS = {
+    "name": ("c.sort_name", "c.stage", "c.created_at", "c.last_purchase_at", "c.owner_guide_id", "c.pk"),
+    "created": ("c.created_at", "c.stage", "c.last_purchase_at", "c.owner_guide_id", "c.pk"),
+    "last_purchase": ("c.last_purchase_at", "c.stage", "c.created_at", "c.owner_guide_id", "c.pk"),
+}
+
+
 def order_sql(sort: str, descending: bool) -> str:
-    d = "DESC" if descending else "ASC"
-    if sort == "name":
-        return f"c.sort_name {d}, c.pk {d}"
-    if sort == "created":
-        return f"c.created_at {d}, c.pk {d}"
-    # never bought sorts last either way (SQLite puts NULL first ascending, last descending)
-    if descending:
-        return "c.last_purchase_at DESC, c.pk DESC"
-    return "c.last_purchase_at ASC NULLS LAST, c.pk ASC"
+    keys = list(_ORDER_KEYS[sort])
+    if descending:  # SQLite puts NULL last when descending: never-bought customers end the list
+        return ", ".join(f"{k} DESC" for k in keys)
+    if sort == "last_purchase":
+        keys[0] += " NULLS LAST"  # and here too
+    return ", ".join(keys)
 
 
 def build(spec: ListSpec, *, select: str = "c.pk", ordered: bool = True) -> tuple[str, dict[str, Any]]:
@@ -186,7 +192,8 @@ def build(spec: ListSpec, *, select: str = "c.pk", ordered: bool = True) -> tupl
         where.append(stage_sql(spec.stage))
         params.update({k: spec.cutoffs[k] for k in ("new_since", "sleeping_before", "lost_before")})
     if spec.owner_guide_id:
-        where.append("c.owner_guide_id = :owner")
+        # unary + : a plain check on the index entry; as a constraint SQLite would sort the list again
+        where.append("+c.owner_guide_id = :owner")
         params["owner"] = spec.owner_guide_id
     sources.append("customer AS c")
     sql = f"SELECT {select} FROM {' CROSS JOIN '.join(sources)} WHERE {' AND '.join(where)}"

@@ -77,10 +77,14 @@ class Customer(SyncedMixin, Base):
     order_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     __table_args__ = (
-        # partial "live customer" indexes: the list query reads them alone (covering), no row lookups
-        Index("ix_customer_store_sort", "store_id", "sort_name", sqlite_where=text(LIVE_CUSTOMER)),
-        Index("ix_customer_store_created", "store_id", "created_at", sqlite_where=text(LIVE_CUSTOMER)),
-        Index("ix_customer_store_lastbuy", "store_id", "last_purchase_at", sqlite_where=text(LIVE_CUSTOMER)),
+        # partial "live customer" indexes, one per list sort, carrying the stage and owner filter
+        # columns: the list query reads them alone (covering), never the 100k rows themselves
+        Index("ix_customer_store_sort", "store_id", "sort_name", "stage", "created_at", "last_purchase_at",
+              "owner_guide_id", sqlite_where=text(LIVE_CUSTOMER)),
+        Index("ix_customer_store_created", "store_id", "created_at", "stage", "last_purchase_at",
+              "owner_guide_id", sqlite_where=text(LIVE_CUSTOMER)),
+        Index("ix_customer_store_lastbuy", "store_id", "last_purchase_at", "stage", "created_at",
+              "owner_guide_id", sqlite_where=text(LIVE_CUSTOMER)),
         Index("ix_customer_store_phone", "store_id", "phone"),
         Index("ix_customer_owner", "owner_guide_id"),
         # the few deleted / merged customers, so per-tag counts can subtract them without a scan

@@ -134,8 +134,10 @@ class FollowUpService:
         """Open reminders due on ``today`` or earlier (oldest first) for this store's live customers;
         with ``mine_only`` just those of customers the signed-in guide owns."""
         day = (today or self._today()).isoformat()
+        # plain columns, not ORM objects: a big store has thousands due after a holiday
         stmt = (
-            select(FollowUp, Customer.name, Guide.name)
+            select(FollowUp.id, FollowUp.customer_id, Customer.name, FollowUp.guide_id, Guide.name, FollowUp.kind,
+                   FollowUp.note, FollowUp.at, FollowUp.next_at, FollowUp.done)
             .join(Customer, Customer.id == FollowUp.customer_id)
             .outerjoin(Guide, Guide.id == FollowUp.guide_id)
             .where(
@@ -148,7 +150,11 @@ class FollowUpService:
         if mine_only:
             stmt = stmt.where(Customer.owner_guide_id == self.ctx.actor.guide_id)
         with self.ctx.read() as s:
-            return [_record(f, cname, gname) for f, cname, gname in s.execute(stmt).all()]
+            return [
+                FollowUpRecord(id=fid, customer_id=cid, customer_name=cname, guide_id=gid, guide_name=gname or "",
+                               kind=kind, note=note, at=at, next_at=next_at, done=bool(done))
+                for fid, cid, cname, gid, gname, kind, note, at, next_at, done in s.execute(stmt)
+            ]
 
     def for_customer(self, customer_id: str) -> list[FollowUpRecord]:
         with self.ctx.read() as s:

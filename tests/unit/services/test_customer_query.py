@@ -246,6 +246,10 @@ def test_normalize_query() -> None:
     assert term is not None and term.text == "13812345678"
 
 
+_SORT_INDEX = {"name": "ix_customer_store_sort", "created": "ix_customer_store_created",
+               "last_purchase": "ix_customer_store_lastbuy"}
+
+
 def _no_book_scan(plan: list[str]) -> None:
     for line in plan:
         assert not (line.startswith("SCAN") and line.split()[1] in ("c", "customer", "customer_tag", "ct",
@@ -267,10 +271,14 @@ def test_search_and_filters_use_indexes_never_scan_the_book(ctx: AppContext, boo
         CustomerFilter(sort="last_purchase"),
         CustomerFilter(sort="last_purchase", descending=True),
         CustomerFilter(sort="created", descending=True),
+        CustomerFilter(stage="sleeping", owner_guide_id="guide-1"),
+        CustomerFilter(stage="lost", sort="last_purchase"),
     ]
     for f in filters:
         plan = q.query_plan(f)
         _no_book_scan(plan)
+        if not f.text and not f.tags.active:  # the sort index alone answers, in order: no sort step
+            assert plan == [f"SEARCH c USING INDEX {_SORT_INDEX[f.sort]} (store_id=?)"], (f, plan)
         if f.text:
             assert any("customer_fts" in line or "customer_search USING COVERING INDEX" in line for line in plan)
             assert any("SEARCH c USING INTEGER PRIMARY KEY" in line for line in plan), plan

@@ -68,12 +68,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index('ix_customer_owner', ['owner_guide_id'], unique=False)
-        batch_op.create_index('ix_customer_store_created', ['store_id', 'created_at'], unique=False,
+        batch_op.create_index('ix_customer_store_created', ['store_id', 'created_at', 'stage', 'last_purchase_at',
+                              'owner_guide_id'], unique=False,
                               sqlite_where=sa.text(LIVE_CUSTOMER))
-        batch_op.create_index('ix_customer_store_lastbuy', ['store_id', 'last_purchase_at'], unique=False,
+        batch_op.create_index('ix_customer_store_lastbuy', ['store_id', 'last_purchase_at', 'stage', 'created_at',
+                              'owner_guide_id'], unique=False,
                               sqlite_where=sa.text(LIVE_CUSTOMER))
         batch_op.create_index('ix_customer_store_phone', ['store_id', 'phone'], unique=False)
-        batch_op.create_index('ix_customer_store_sort', ['store_id', 'sort_name'], unique=False,
+        batch_op.create_index('ix_customer_store_sort', ['store_id', 'sort_name', 'stage', 'created_at',
+                              'last_purchase_at', 'owner_guide_id'], unique=False,
                               sqlite_where=sa.text(LIVE_CUSTOMER))
         batch_op.create_index('ix_customer_gone', ['store_id'], unique=False,
                               sqlite_where=sa.text(GONE_CUSTOMER))
