@@ -97,7 +97,10 @@ class CampaignsPage(QWidget):
         self.install_button = QPushButton(tr("campaign.ui.install_file"))
         self.install_button.setToolTip(tr("campaign.ui.install_file_hint"))
         self.install_button.clicked.connect(self._choose_file)
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left = QWidget()
+        left.setMinimumWidth(260)
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(self.which)
@@ -122,6 +125,7 @@ class CampaignsPage(QWidget):
         splitter.addWidget(self.detail_stack)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([280, 900])
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -178,6 +182,7 @@ class CampaignsPage(QWidget):
         v.addWidget(self.table, 1)
 
         self.task_choice = QComboBox()
+        self.task_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.outcome = QComboBox()
         for outcome in CAMPAIGN_OUTCOMES:
             if outcome:
