@@ -279,6 +279,15 @@ class CodeService:
                 StatDay(r.day, r.scans, r.leads, r.new_customers, r.existing_customers) for r in rows
             ))
 
+    def tag_names(self, tag_ids: Sequence[str]) -> list[str]:
+        """Names of a code's auto-tags, in the code's order (a tag deleted since is left out)."""
+        if not tag_ids:
+            return []
+        with self.ctx.read() as s:
+            names = {tid: name for tid, name in s.execute(
+                select(Tag.id, Tag.name).where(Tag.id.in_(tag_ids), Tag.deleted_hlc.is_(None)))}
+        return [names[t] for t in tag_ids if t in names]
+
     def tag_choices(self) -> list[Choice]:
         """Tags a code may apply: corp tags, this store's, and the guide's own personal ones."""
         with self.ctx.read() as s:

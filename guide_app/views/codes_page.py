@@ -82,6 +82,7 @@ class CodesPage(QWidget):
         self._export_handle: TaskHandle[Any] | None = None
         self.last_export: Any = None  # what the last export wrote (a path, a page count or a file list)
         self.active_dialog: QDialog | None = None  # the open form or export dialog, if any
+        self._facts: list[str] = []
         self.loads_done = 0  # lists delivered so far (tests and the main window can wait on it)
 
         # -- top bar ---------------------------------------------------------------------
@@ -270,11 +271,11 @@ class CodesPage(QWidget):
             return
         self.detail_stack.setCurrentIndex(1)
         self._show_info(info)
-        url, logo, code_id = info.url, info.logo, info.id
+        url, logo, code_id, tag_ids = info.url, info.logo, info.id, info.auto_tag_ids
 
-        def load(_c: TaskControl) -> tuple[CodeStats, bytes | None]:
+        def load(_c: TaskControl) -> tuple[CodeStats, bytes | None, list[str]]:
             png = render_png(url, PREVIEW_PX, decode_logo(logo)) if url else None
-            return self.service.stats(code_id), png
+            return self.service.stats(code_id), png, self.service.tag_names(tag_ids)
 
         self.runner.run_db(load, on_done=self._show_detail, on_error=self._show_error, owner=self,
                            key=f"codes.detail.{id(self)}")
@@ -285,17 +286,22 @@ class CodesPage(QWidget):
         self.state.setStyleSheet(f"color: {STATE_COLOURS[info.state]}; font-weight: bold;")
         self.hint.setText(state_hint(info))
         self.url.setText(info.url)
-        facts = [f"{tr('code.col.channel')}：{channel_name(info.channel)}",
-                 f"{tr('code.col.guide')}：{info.guide_name}",
-                 f"{tr('code.col.expires')}：{expiry_text(info.expires_at)}"]
-        self.facts.setText("\n".join(facts))
+        self._facts = [f"{tr('code.col.channel')}：{channel_name(info.channel)}",
+                       f"{tr('code.col.guide')}：{info.guide_name}",
+                       f"{tr('code.col.expires')}：{expiry_text(info.expires_at)}"]
+        if info.welcome_text:
+            welcome = info.welcome_text if len(info.welcome_text) <= 60 else info.welcome_text[:60] + "…"
+            self._facts.append(f"{tr('code.field.welcome')}：{welcome}")
+        self.facts.setText("\n".join(self._facts))
         self.disable_button.setText(tr("code.action.enable") if info.disabled else tr("code.action.disable"))
         self.expire_button.setEnabled(info.life != EXPIRED)
         self.copy_button.setEnabled(bool(info.url))
         self.preview.clear()
 
-    def _show_detail(self, loaded: tuple[CodeStats, bytes | None]) -> None:
-        stats, png = loaded
+    def _show_detail(self, loaded: tuple[CodeStats, bytes | None, list[str]]) -> None:
+        stats, png, tag_names = loaded
+        if tag_names:
+            self.facts.setText("\n".join([*self._facts, f"{tr('code.field.auto_tags')}：{'、'.join(tag_names)}"]))
         if png is not None:
             pixmap = QPixmap()
             pixmap.loadFromData(png, "PNG")

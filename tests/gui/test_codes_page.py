@@ -143,6 +143,7 @@ def test_create_a_code_and_see_it_pending_until_synced(qtbot: QtBot, ctx: AppCon
     assert page.state.text() == "未生效（待同步）"
     assert "同步到总部后" in page.hint.text()
     qtbot.waitUntil(lambda: page.preview.pixmap() is not None and not page.preview.pixmap().isNull())
+    assert "自动打标签：柜台客" in page.facts.text() and "欢迎语：您好" in page.facts.text()
     preview = _qimage_to_pil(page.preview.pixmap().toImage())
     assert _decode(preview) == [info.url]
 
