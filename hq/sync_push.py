@@ -7,6 +7,7 @@ versions commit in order; the device row's ``last_seq`` advances in that same tr
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from hq.models import Account, CustomerHistory, Device, DeviceMutation, Store, S
 from hq.org import may_access_store
 from hq.sync_rules import CUSTOMER_CHILDREN, Rejected, check_shape, lookup_of
 
+log = logging.getLogger("hq.sync")
 # One HLC per process; the node name is unique per process so two HQ processes never mint equal stamps.
 HQ_CLOCK = Clock("hq" + secrets.token_hex(4))
 _MERGE_SKIP = frozenset({"store_id", "merged_into", "created_at", "phone"})
@@ -383,6 +385,8 @@ def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushRes
             status, code, reason = "applied", "", ""
         except Rejected as rej:
             status, code, reason = "rejected", rej.code, rej.reason
+            log.info("rejected device=%s seq=%d %s/%s: %s", device_id, m.seq, m.entity[:30], m.entity_id[:64],
+                     rej.code)
         session.add(
             DeviceMutation(
                 device_id=device_id,
