@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from guide_app.i18n import tr
 from guide_app.views.app_services import AppServices
+from guide_app.views.codes_page import CodesPage
 from guide_app.views.customers_page import CustomersPage
 from guide_app.views.empty_area import EmptyAreaPage
 from guide_app.views.formatting import error_text
@@ -29,6 +30,19 @@ from guide_app.views.theme import icon
 
 AREAS = ("customers", "tags", "codes", "leaderboard", "campaigns", "settings")
 STATUS_MS = 5000
+
+
+def titled(area: str, page: QWidget) -> QWidget:
+    """An area page built elsewhere, under the same page title as the others."""
+    holder = QWidget()
+    title = QLabel(tr(f"ui.nav.{area}"))
+    title.setObjectName("pageTitle")
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(16, 12, 16, 4)
+    layout.setSpacing(0)
+    layout.addWidget(title)
+    layout.addWidget(page, 1)
+    return holder
 
 
 class MainWindow(QMainWindow):
@@ -74,7 +88,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {
             "customers": self.customers,
             "tags": self.tags,
-            "codes": EmptyAreaPage("codes"),
+            "codes": titled("codes", CodesPage.for_app(services)),
             "leaderboard": EmptyAreaPage("leaderboard"),
             "campaigns": EmptyAreaPage("campaigns"),
             "settings": self.settings,

@@ -110,7 +110,8 @@ def take_screenshots(shell: AppShell, out_dir: Path) -> list[Path]:
         dialog.close()
         dialog.deleteLater()
 
-    for name in ("codes", "leaderboard", "campaigns"):
+    area("codes", "codes.png")
+    for name in ("leaderboard", "campaigns"):
         area(name, f"empty-{name}.png")
     area("settings", "settings.png")
 

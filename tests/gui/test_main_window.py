@@ -32,7 +32,7 @@ def test_areas_and_empty_states_in_chinese(qtbot: QtBot, services: AppServices) 
     window = _window(qtbot, services)
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [  # type: ignore[union-attr]
         "客户", "标签", "活码", "业绩榜", "活动", "设置"]
-    for area in ("codes", "leaderboard", "campaigns"):
+    for area in ("leaderboard", "campaigns"):
         window.show_area(area)
         page = window.stack.currentWidget()
         assert isinstance(page, EmptyAreaPage)
