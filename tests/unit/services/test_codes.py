@@ -263,3 +263,20 @@ def test_a_code_pulled_from_hq_is_kept_and_active(svc: CodeService) -> None:
     (info,) = svc.list_codes()
     assert info.code == "abcdefghjkmnpqrst" and info.auto_tag_ids == ("t1",)
     assert info.state == SYNCED and info.works_when_scanned
+
+
+def test_expiry_day_ends_at_midnight_in_the_org_time_zone() -> None:
+    end = end_of_day_ms(dt.date(2026, 3, 10))
+    shanghai = dt.datetime.fromtimestamp((end + 1) / 1000, dt.timezone(dt.timedelta(hours=8)))
+    assert shanghai == dt.datetime(2026, 3, 11, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert not is_code_text("") and not is_code_text("a" * 31) and not is_code_text("abc0") and is_code_text("a2")
+
+
+def test_a_refused_edit_does_not_stop_a_code_that_hq_has(svc: CodeService) -> None:
+    cid = svc.create(CodeInput(label="柜台"))
+    with svc.ctx.db.write() as s:
+        s.execute(update(Outbox).values(status="acked"))
+    svc.update(cid, CodeInput(label="柜台 改"))
+    with svc.ctx.db.write() as s:
+        s.execute(update(Outbox).where(Outbox.status == "pending").values(status="rejected", reject_reason="x"))
+    assert svc.get(cid).state == SYNCED and svc.get(cid).works_when_scanned
