@@ -10,11 +10,12 @@ guide or store manager sees the boards of their stores in full, and on region or
 their own rows (their rank). A board outside that is refused (403), never trimmed to nothing.
 """
 
+import bisect
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Select, func, select
@@ -26,7 +27,6 @@ from guide_app.sync.protocol import (
     BoardScope,
     BoardUnit,
     LeaderboardResponse,
-    LeaderboardRow,
     LeaderboardTrend,
     TrendPoint,
 )
@@ -104,7 +104,7 @@ def viewer_of(session: Session, account_id: str, home_store_id: str) -> Viewer:
 class Access:
     full: bool
 
-    def sees(self, viewer: Viewer, unit: str, row: LeaderboardRow) -> bool:
+    def sees(self, viewer: Viewer, unit: str, row: "Member") -> bool:
         if self.full or viewer.is_hq:
             return True
         if unit == "guide":
@@ -240,10 +240,10 @@ def tally(session: Session, unit: str, scope: str, scope_id: str, metric: str, w
     result = Tally()
     if metric == RATE:
         for stored, target in (("tasks_assigned", result.sums), ("tasks_done", result.done)):
-            for key, total in session.execute(_rollup_query(unit, scope, scope_id, stored, w, campaign_id)):
+            for key, total in session.connection().execute(_rollup_query(unit, scope, scope_id, stored, w, campaign_id)):
                 target[key] = int(total or 0)
         return result
-    for key, total in session.execute(_rollup_query(unit, scope, scope_id, SUMMED[metric], w, campaign_id)):
+    for key, total in session.connection().execute(_rollup_query(unit, scope, scope_id, SUMMED[metric], w, campaign_id)):
         result.sums[key] = int(total or 0)
     return result
 
@@ -259,32 +259,59 @@ class Member:
     region_id: str = ""
 
 
+_ROSTERS: dict[tuple[Any, ...], list[tuple[str, str, int | None, str, str]]] = {}
+_ROSTER_CACHE_MAX = 512
+
+
+def _org_fingerprint(session: Session) -> tuple[Any, ...]:
+    """Changes whenever someone joins, leaves or is disabled (each bumps a store's org_version), or a
+    store or region is added; cheap enough to ask on every board."""
+    conn = session.connection()
+    stores = conn.execute(select(func.count(), func.coalesce(func.sum(Store.org_version), 0), func.max(Store.id))).one()
+    regions = conn.execute(select(func.count(), func.max(Region.id))).one()
+    return (*stores, *regions)
+
+
+def _roster(session: Session, scope: str, scope_id: str) -> list[tuple[str, str, int | None, str, str]]:
+    """(account, name, disabled_at, store, region) of the scope's guides and store managers, store by
+    store in name order; cached per process while the org stays the same."""
+    key = (scope, scope_id, *_org_fingerprint(session))
+    cached = _ROSTERS.get(key)
+    if cached is not None:
+        return cached
+    q = (select(Account.id, Account.display_name, Account.disabled_at, Store.id, Store.region_id)
+         .join(AccountStore, AccountStore.account_id == Account.id).join(Store, Store.id == AccountStore.store_id)
+         .where(Account.role.in_(BOARD_ROLES)))
+    if scope == "store":
+        q = q.where(Store.id == scope_id)
+    elif scope == "region":
+        q = q.where(Store.region_id == scope_id)
+    rows = [tuple(r) for r in session.connection().execute(q.order_by(Store.name, Account.id)).all()]
+    if len(_ROSTERS) >= _ROSTER_CACHE_MAX:
+        _ROSTERS.clear()
+    _ROSTERS[key] = rows  # type: ignore[assignment]
+    return rows  # type: ignore[return-value]
+
+
 def members(session: Session, unit: str, scope: str, scope_id: str, extra_keys: Iterable[str]) -> list[Member]:
     """Everyone on the board, with or without a value: a guide with nothing yet still has a row."""
     if unit == "region":
-        return [Member(r.id, r.name, "", r.id) for r in session.scalars(select(Region))]
+        return [Member(i, n, "", i) for i, n in session.connection().execute(select(Region.id, Region.name))]
     if unit == "store":
-        q = select(Store)
+        q = select(Store.id, Store.name, Store.region_id)
         if scope == "region":
             q = q.where(Store.region_id == scope_id)
-        return [Member(s.id, s.name, s.id, s.region_id) for s in session.scalars(q)]
-    q2 = (select(Account.id, Account.display_name, Account.disabled_at, Store.id, Store.region_id)
-          .join(AccountStore, AccountStore.account_id == Account.id).join(Store, Store.id == AccountStore.store_id)
-          .where(Account.role.in_(BOARD_ROLES)))
-    if scope == "store":
-        q2 = q2.where(Store.id == scope_id)
-    elif scope == "region":
-        q2 = q2.where(Store.region_id == scope_id)
+        return [Member(i, n, i, r) for i, n, r in session.connection().execute(q)]
     wanted = set(extra_keys)
     found: dict[str, Member] = {}
-    for account_id, name, disabled_at, store_id, region_id in session.execute(q2.order_by(Store.name)):
-        if disabled_at is not None and account_id not in wanted:
+    for account_id, name, disabled_at, store_id, region_id in _roster(session, scope, scope_id):
+        if account_id in found or (disabled_at is not None and account_id not in wanted):
             continue  # a guide who left shows only while they still have figures in the period
-        found.setdefault(account_id, Member(account_id, name, store_id, region_id))
+        found[account_id] = Member(account_id, name, store_id, region_id)
     missing = wanted - found.keys()
     if missing:  # figures of someone no longer in the scope's stores (moved or made by HQ)
-        for account_id, name in session.execute(select(Account.id, Account.display_name)
-                                                .where(Account.id.in_(missing))):
+        for account_id, name in session.connection().execute(select(Account.id, Account.display_name)
+                                                             .where(Account.id.in_(missing))):
             found[account_id] = Member(account_id, name, scope_id if scope == "store" else "", "")
         for key in missing - found.keys():
             found[key] = Member(key, key[:8])
@@ -311,11 +338,8 @@ def _gap(values: dict[str, float | None]) -> dict[str, float | None]:
     distinct = sorted({v for v in values.values() if v is not None})
     gaps: dict[str, float | None] = {}
     for key, v in values.items():
-        if v is None:
-            gaps[key] = None
-            continue
-        higher = [d for d in distinct if d > v]
-        gaps[key] = (higher[0] - v) if higher else None
+        i = bisect.bisect_right(distinct, v) if v is not None else len(distinct)
+        gaps[key] = distinct[i] - v if v is not None and i < len(distinct) else None
     return gaps
 
 
@@ -371,24 +395,21 @@ def board(session: Session, viewer: Viewer, q: BoardQuery, now_ms: int) -> Leade
     values = {m.key: now_t.value(q.metric, m.key) for m in people}
     prev_values = {m.key: prev_t.value(q.metric, m.key) for m in people}
     ranks, prev_ranks, gaps = rank(values), rank(prev_values), _gap(values)
-    rows = [
-        LeaderboardRow(
-            key=m.key, name=m.name, store_id=m.store_id, region_id=m.region_id, value=values[m.key],
-            rank=ranks[m.key], prev_value=prev_values[m.key], prev_rank=prev_ranks[m.key], gap_to_next=gaps[m.key],
-            done=now_t.done.get(m.key, 0) if q.metric == RATE else None,
-            assigned=now_t.sums.get(m.key, 0) if q.metric == RATE else None,
-            is_me=_is_me(viewer, unit, m),
-        )
-        for m in people
+    shown = sorted((m for m in people if acc.sees(viewer, unit, m)), key=lambda m: (ranks[m.key], m.name, m.key))
+    rate = q.metric == RATE
+    visible = [
+        {"key": m.key, "name": m.name, "store_id": m.store_id, "region_id": m.region_id, "value": values[m.key],
+         "rank": ranks[m.key], "prev_value": prev_values[m.key], "prev_rank": prev_ranks[m.key],
+         "gap_to_next": gaps[m.key], "done": now_t.done.get(m.key, 0) if rate else None,
+         "assigned": now_t.sums.get(m.key, 0) if rate else None, "is_me": _is_me(viewer, unit, m)}
+        for m in shown
     ]
-    rows.sort(key=lambda r: (r.rank, r.name, r.key))
-    visible = [r for r in rows if acc.sees(viewer, unit, r)]
-    return LeaderboardResponse(
+    return LeaderboardResponse.model_validate(dict(  # validated in one pass of pydantic-core
         scope=q.scope, scope_id=scope_id, scope_name=scope_name, unit=unit, metric=q.metric,  # type: ignore[arg-type]
         period=q.period, start=w.start.isoformat(), end=w.end.isoformat(), prev_start=prev_w.start.isoformat(),
         prev_end=prev_w.end.isoformat(), campaign_id=campaign_id, time_zone=zone.key, as_of_ms=now_ms,
-        total=len(rows), complete=acc.full or viewer.is_hq, rows=visible,
-    )
+        total=len(people), complete=acc.full or viewer.is_hq, rows=visible,
+    ))
 
 
 def _is_me(viewer: Viewer, unit: str, m: Member) -> bool:
@@ -419,7 +440,7 @@ def trend(session: Session, viewer: Viewer, scope: BoardScope, scope_id: str, me
         q = q.where(s.store_id == sid)
     elif scope == "region":
         q = q.where(s.region_id == sid)
-    for m, day, total in session.execute(q.group_by(s.metric, s.day)):
+    for m, day, total in session.connection().execute(q.group_by(s.metric, s.day)):
         week = (day - first) // 7
         totals[(m, week)] = totals.get((m, week), 0) + int(total or 0)
     mine: dict[tuple[str, int], int] = {}
@@ -429,7 +450,7 @@ def trend(session: Session, viewer: Viewer, scope: BoardScope, scope_id: str, me
         mq = mq.where(g.store_id == sid)
     elif scope == "region":
         mq = mq.where(g.region_id == sid)
-    for m, day, total in session.execute(mq.group_by(g.metric, g.day)):
+    for m, day, total in session.connection().execute(mq.group_by(g.metric, g.day)):
         week = (day - first) // 7
         mine[(m, week)] = mine.get((m, week), 0) + int(total or 0)
     is_member = viewer.role in BOARD_ROLES

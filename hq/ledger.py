@@ -21,10 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -123,27 +123,41 @@ class Attribution:
     campaign_id: str = ""
 
 
-def _upsert(session: Session, model: type[LedgerGuideDay] | type[LedgerStoreDay], values: dict[str, Any]) -> None:
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
-    keys = [c.name for c in model.__table__.primary_key]
-    session.execute(ins.values(**values).on_conflict_do_update(
-        index_elements=keys, set_={"value": model.__table__.c.value + ins.excluded.value}))
+_UPSERTS: dict[tuple[str, str], Any] = {}
+_EVENT_INSERT = insert(cast(Table, LedgerEvent.__table__))  # Core: no ORM bulk bookkeeping per event
+
+
+def _upsert_stmt(dialect: str, model: type[LedgerGuideDay] | type[LedgerStoreDay]) -> Any:
+    """One ``INSERT … ON CONFLICT DO UPDATE SET value = value + excluded.value`` per dialect and table,
+    built once so SQLAlchemy's compiled cache serves every event."""
+    key = (dialect, model.__tablename__)
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        table = cast(Table, model.__table__)
+        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        keys = [c.name for c in table.primary_key]
+        stmt = ins.on_conflict_do_update(index_elements=keys, set_={"value": table.c.value + ins.excluded.value})
+        _UPSERTS[key] = stmt
+    return stmt
 
 
 def emit(session: Session, metric: str, a: Attribution, delta: int, subject: str, *, rollups: bool = True) -> None:
     """Append one event and add it to the day's rollups of its guide and its store."""
     if not delta:
         return
-    session.execute(insert(LedgerEvent).values(
-        metric=metric, day=a.day, store_id=a.store_id, region_id=a.region_id, guide_id=a.guide_id,
-        campaign_id=a.campaign_id, delta=delta, subject=subject[:70], at=a.at))
+    conn = session.connection()  # Core statements on the session's connection: no ORM work per event
+    conn.execute(_EVENT_INSERT, {
+        "metric": metric, "day": a.day, "store_id": a.store_id, "region_id": a.region_id, "guide_id": a.guide_id,
+        "campaign_id": a.campaign_id, "delta": delta, "subject": subject[:70], "at": a.at})
     if not rollups:
         return
-    _upsert(session, LedgerGuideDay, {"metric": metric, "day": a.day, "store_id": a.store_id, "guide_id": a.guide_id,
-                                      "campaign_id": a.campaign_id, "region_id": a.region_id, "value": delta})
-    _upsert(session, LedgerStoreDay, {"metric": metric, "day": a.day, "store_id": a.store_id,
-                                      "campaign_id": a.campaign_id, "region_id": a.region_id, "value": delta})
+    dialect = conn.dialect.name
+    conn.execute(_upsert_stmt(dialect, LedgerGuideDay), {
+        "metric": metric, "day": a.day, "store_id": a.store_id, "guide_id": a.guide_id,
+        "campaign_id": a.campaign_id, "region_id": a.region_id, "value": delta})
+    conn.execute(_upsert_stmt(dialect, LedgerStoreDay), {
+        "metric": metric, "day": a.day, "store_id": a.store_id, "campaign_id": a.campaign_id,
+        "region_id": a.region_id, "value": delta})
 
 
 def rebuild_rollups(session: Session) -> None:
