@@ -5,14 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.hq_process import HQProcess, start_hq
+from tests.e2e.hq_process import HQProcess, running_hq
 
 
 @pytest.fixture(scope="session")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HQProcess]:
-    server = start_hq(tmp_path_factory.mktemp("hq"))
-    yield server
-    server.stop()
+    with running_hq(tmp_path_factory.mktemp("hq")) as server:
+        yield server
 
 
 @pytest.fixture()

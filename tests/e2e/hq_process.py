@@ -1,18 +1,20 @@
-"""A real ``hq serve`` process on 127.0.0.1 with its own SQLite file, seeded with the demo org."""
+"""What the sync tests and the sync benchmark share about a real HQ process: the demo password,
+a free port, the command that runs ``hq``, and the address/database of a running server (started
+through ``tests.hq_fixtures.start_hq_server``)."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import httpx
+from hq.demo import DEMO_PASSWORD
 
-DEMO_PASSWORD = "demo-pass-2024"
+__all__ = ["DEMO_PASSWORD", "HQProcess", "free_port", "hq_command", "running_hq"]
 
 
 def free_port() -> int:
@@ -29,37 +31,21 @@ def hq_command() -> list[str]:
 class HQProcess:
     url: str
     db_url: str
-    proc: subprocess.Popen[bytes]
-    log: Path
+    proc: Any = None
+    log: Path | None = None
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(15)
 
 
-def start_hq(workdir: Path, *, customers: int = 20) -> HQProcess:
-    workdir.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def running_hq(workdir: Path, *, customers: int = 20) -> Iterator[HQProcess]:
+    """``hq serve`` on 127.0.0.1 over a SQLite file in ``workdir`` seeded with the demo org."""
+    from tests.hq_fixtures import seed_demo_db, start_hq_server
+
     db_url = f"sqlite:///{workdir / 'hq.sqlite3'}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    subprocess.run([*hq_command(), "admin", "seed-demo", "--db", db_url, "--customers", str(customers)],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
-    port = free_port()
-    log = workdir / "hq.log"
-    proc = subprocess.Popen([*hq_command(), "serve", "--db", db_url, "--port", str(port), "--log-level", "warning"],
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"hq serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return HQProcess(url, db_url, proc, log)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"hq serve did not start: {log.read_text()[-2000:]}")
+    demo = seed_demo_db(db_url, customers_per_store=customers)
+    with start_hq_server(db_url, demo=demo) as server:
+        yield HQProcess(server.base_url, server.db_url)

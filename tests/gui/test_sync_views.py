@@ -17,7 +17,7 @@ from guide_app.tasks import TaskRunner
 from guide_app.views.login_dialog import DemoAccount, LoginDialog
 from guide_app.views.screenshots import wait_idle
 from guide_app.views.sync_status import RejectedDialog, SyncController, SyncStatusWidget
-from tests.e2e.hq_process import DEMO_PASSWORD, HQProcess, start_hq
+from tests.e2e.hq_process import DEMO_PASSWORD, HQProcess, running_hq
 
 # offscreen cannot resize a top-level dialog to its hints; harmless here
 pytestmark = [pytest.mark.e2e, pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
@@ -26,9 +26,8 @@ DAY = 86_400_000
 
 @pytest.fixture(scope="module")
 def hq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HQProcess]:
-    server = start_hq(tmp_path_factory.mktemp("hq-gui"), customers=10)
-    yield server
-    server.stop()
+    with running_hq(tmp_path_factory.mktemp("hq-gui"), customers=10) as server:
+        yield server
 
 
 @pytest.fixture()
