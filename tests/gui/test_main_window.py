@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -87,6 +87,7 @@ def test_language_switch_to_english_takes_effect_at_once(qtbot: QtBot, services:
     assert isinstance(app, QApplication)
     catalog = QtCatalog(app)
     assert catalog.load("zh_CN")  # Qt's own dialogs in Chinese
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
     shell = AppShell(app, services, catalog)
     shell.show()
     settle(services)
@@ -102,6 +103,7 @@ def test_language_switch_to_english_takes_effect_at_once(qtbot: QtBot, services:
     assert new.current_area() == "settings"
     assert new.customers.search.placeholderText().startswith("Search")
     assert services.settings.language() == "en"  # remembered for the next start
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "Cancel"
     shell.switch_language("zh_CN")
     assert shell.window.nav.item(0).text() == "客户"  # type: ignore[union-attr]
     settle(services)
