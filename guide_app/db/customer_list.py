@@ -202,7 +202,9 @@ def build(spec: ListSpec, *, select: str = "c.pk", ordered: bool = True) -> tupl
     return sql, params
 
 
-def _cursor(session: Session) -> Any:
+def raw_cursor(session: Session) -> Any:
+    """A sqlite3 cursor on the session's connection, inside its transaction: for big read-only lists
+    where building SQLAlchemy rows would cost more than the query."""
     conn = session.connection().connection.driver_connection
     assert conn is not None
     return conn.cursor()
@@ -210,18 +212,18 @@ def _cursor(session: Session) -> Any:
 
 def select_pks(session: Session, spec: ListSpec) -> list[int]:
     sql, params = build(spec)
-    return [r[0] for r in _cursor(session).execute(sql, params)]
+    return [r[0] for r in raw_cursor(session).execute(sql, params)]
 
 
 def count(session: Session, spec: ListSpec) -> int:
     sql, params = build(spec, select="count(*)", ordered=False)
-    return int(_cursor(session).execute(sql, params).fetchone()[0])
+    return int(raw_cursor(session).execute(sql, params).fetchone()[0])
 
 
 def query_plan(session: Session, spec: ListSpec) -> list[str]:
     """EXPLAIN QUERY PLAN lines of the list query (tests check that it never scans the book)."""
     sql, params = build(spec)
-    return [r[3] for r in _cursor(session).execute("EXPLAIN QUERY PLAN " + sql, params)]
+    return [r[3] for r in raw_cursor(session).execute("EXPLAIN QUERY PLAN " + sql, params)]
 
 
 _ROW_COLS = (
@@ -233,7 +235,7 @@ _ROW_COLS = (
 def load_rows(session: Session, pks: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     """Display columns of the given customers, keyed by pk (the caller restores the order)."""
     out: dict[int, tuple[Any, ...]] = {}
-    cur = _cursor(session)
+    cur = raw_cursor(session)
     for start in range(0, len(pks), 500):
         chunk = list(pks[start:start + 500])
         marks = ", ".join("?" * len(chunk))
@@ -254,7 +256,7 @@ def load_tags(session: Session, customer_ids: Sequence[str], store_id: str,
               guide_id: str) -> dict[str, list[tuple[Any, ...]]]:
     """Active tags of each customer: (tag_id, tag name, group_id, group name, colour, scope, multi)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    cur = _cursor(session)
+    cur = raw_cursor(session)
     for start in range(0, len(customer_ids), 500):
         chunk = list(customer_ids[start:start + 500])
         params: dict[str, Any] = {"store": store_id, "guide": guide_id}

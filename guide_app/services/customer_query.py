@@ -62,7 +62,8 @@ class CustomerQuery:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def _spec(self, session: Session, f: CustomerFilter) -> customer_list.ListSpec:
+    def spec(self, session: Session, f: CustomerFilter) -> customer_list.ListSpec:
+        """The SQL-level description of ``f`` (stage cutoffs from this PC's thresholds and clock)."""
         if f.stage and f.stage not in customer_list.STAGES:
             raise UserError("book.bad_stage_filter", value=f.stage)
         if f.sort not in customer_list.SORTS:
@@ -83,15 +84,15 @@ class CustomerQuery:
     def ids(self, f: CustomerFilter = CustomerFilter()) -> list[int]:
         """Ordered pks of the live customers of this store that match ``f``."""
         with self.ctx.read() as s:
-            return customer_list.select_pks(s, self._spec(s, f))
+            return customer_list.select_pks(s, self.spec(s, f))
 
     def count(self, f: CustomerFilter = CustomerFilter()) -> int:
         with self.ctx.read() as s:
-            return customer_list.count(s, self._spec(s, f))
+            return customer_list.count(s, self.spec(s, f))
 
     def query_plan(self, f: CustomerFilter = CustomerFilter()) -> list[str]:
         with self.ctx.read() as s:
-            return customer_list.query_plan(s, self._spec(s, f))
+            return customer_list.query_plan(s, self.spec(s, f))
 
     def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
         """Display rows for ``pks`` in that order; pks no longer present are left out."""

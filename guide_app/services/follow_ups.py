@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guide_app.db.customer_list import raw_cursor
 from guide_app.db.models import Customer, FollowUp, Guide
 from guide_app.domain.entities import FOLLOW_UP, FOLLOW_UP_KINDS
 from guide_app.domain.errors import UserError
@@ -133,27 +134,22 @@ class FollowUpService:
     def due_today(self, today: dt.date | None = None, *, mine_only: bool = False) -> list[FollowUpRecord]:
         """Open reminders due on ``today`` or earlier (oldest first) for this store's live customers;
         with ``mine_only`` just those of customers the signed-in guide owns."""
-        day = (today or self._today()).isoformat()
-        # plain columns, not ORM objects: a big store has thousands due after a holiday
-        stmt = (
-            select(FollowUp.id, FollowUp.customer_id, Customer.name, FollowUp.guide_id, Guide.name, FollowUp.kind,
-                   FollowUp.note, FollowUp.at, FollowUp.next_at, FollowUp.done)
-            .join(Customer, Customer.id == FollowUp.customer_id)
-            .outerjoin(Guide, Guide.id == FollowUp.guide_id)
-            .where(
-                FollowUp.store_id == self.ctx.store_id, FollowUp.done.is_(False),
-                FollowUp.next_at != "", FollowUp.next_at <= day, FollowUp.deleted_hlc.is_(None),
-                Customer.deleted_hlc.is_(None), Customer.merged_into.is_(None),
-            )
-            .order_by(FollowUp.next_at, Customer.sort_name, FollowUp.pk)
+        params: dict[str, object] = {"store": self.ctx.store_id, "day": (today or self._today()).isoformat(),
+                                     "owner": self.ctx.actor.guide_id}
+        # raw cursor, not ORM rows: after a holiday a big store has thousands due
+        sql = (
+            "SELECT f.id, f.customer_id, c.name, f.guide_id, coalesce(g.name, ''), f.kind, f.note, f.at, f.next_at "
+            "FROM follow_up f JOIN customer c ON c.id = f.customer_id LEFT JOIN guide g ON g.id = f.guide_id "
+            "WHERE f.store_id = :store AND f.done = 0 AND f.next_at != '' AND f.next_at <= :day "
+            "AND f.deleted_hlc IS NULL AND c.deleted_hlc IS NULL AND c.merged_into IS NULL"
+            + (" AND c.owner_guide_id = :owner" if mine_only else "")
+            + " ORDER BY f.next_at, c.sort_name, f.pk"
         )
-        if mine_only:
-            stmt = stmt.where(Customer.owner_guide_id == self.ctx.actor.guide_id)
         with self.ctx.read() as s:
             return [
-                FollowUpRecord(id=fid, customer_id=cid, customer_name=cname, guide_id=gid, guide_name=gname or "",
-                               kind=kind, note=note, at=at, next_at=next_at, done=bool(done))
-                for fid, cid, cname, gid, gname, kind, note, at, next_at, done in s.execute(stmt)
+                FollowUpRecord(id=fid, customer_id=cid, customer_name=cname, guide_id=gid, guide_name=gname,
+                               kind=kind, note=note, at=at, next_at=next_at, done=False)
+                for fid, cid, cname, gid, gname, kind, note, at, next_at in raw_cursor(s).execute(sql, params)
             ]
 
     def for_customer(self, customer_id: str) -> list[FollowUpRecord]:
