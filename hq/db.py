@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,9 +87,16 @@ def upgrade(url: str, revision: str = "head") -> None:
     may start together."""
     if is_sqlite(url):
         path = make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        command.upgrade(alembic_config(url), revision)
+        if not path or path == ":memory:":
+            command.upgrade(alembic_config(url), revision)
+            return
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{path}.migrate-lock", "a") as lock:  # several processes may start together here too
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                command.upgrade(alembic_config(url), revision)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
         return
     engine = create_engine(url)
     try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import subprocess
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,7 +16,7 @@ from hq.cli import main
 from hq.db import Database
 from hq.models import Base, SyncRow
 from tests.hq.conftest import reset
-from tests.hq_fixtures import VERSION_HEADERS
+from tests.hq_fixtures import HQ_BIN, VERSION_HEADERS
 
 
 @pytest.fixture
@@ -160,3 +162,23 @@ def test_a_seeded_book_pulls_in_pages_of_bounded_size(empty_db: Database, http: 
             break
     assert len(sizes) > 1 and max(sizes) <= 300 + 400  # the limit plus at most the rest of one version
     assert total > 150
+
+
+def test_processes_starting_together_migrate_once(hq_db_url: str, request: pytest.FixtureRequest,
+                                                  tmp_path: Path) -> None:
+    """Several ``hq serve`` processes may start at once on a fresh database (advisory lock on
+    PostgreSQL, a file lock on SQLite)."""
+    if hq_db_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database(f"fresh_{tmp_path.name[-20:]}")
+    procs = [subprocess.Popen([HQ_BIN, "migrate", "--db", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    outcomes = [(p.wait(timeout=120), p.stderr.read().decode() if p.stderr else "") for p in procs]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        engine.dispose()
