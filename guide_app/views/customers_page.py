@@ -232,7 +232,10 @@ class CustomersPage(QWidget):
                                     key="customer-ids")
 
     def _ids_loaded(self, ids: list[int]) -> None:
-        self.model.set_ids(ids)
+        if ids == self.model.ids():
+            self.model.refresh_rows()  # same list (e.g. after a sync round): keep selection and scroll
+        else:
+            self._replace_ids(ids)
         filtered = bool(self.search.text().strip()) or self.filters.tag_filter().active or bool(
             self.filters.stage_value()) or self.filters.mine_only()
         self.count_label.setText(tr("ui.customers.count_filtered" if filtered else "ui.customers.count",
@@ -241,6 +244,25 @@ class CustomersPage(QWidget):
         self.table.setVisible(bool(ids))
         self.empty_hint.setVisible(not ids)
         self._selection_changed()
+
+    def _replace_ids(self, ids: list[int]) -> None:
+        """Show a new result, keeping the selected customers selected and the first visible one in
+        view when they are still in it (a background sync must not make the guide lose her place)."""
+        selected = self.selected_pks()[:1000]
+        top = self.table.rowAt(0)
+        top_pk = self.model.pk_at(top) if 0 <= top < self.model.rowCount() else None
+        self.model.set_ids(ids)
+        if not selected and top_pk is None:
+            return
+        row_of = {pk: row for row, pk in enumerate(ids)}
+        selection = self.table.selectionModel()
+        flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows
+        for pk in selected:
+            row = row_of.get(pk)
+            if row is not None:
+                selection.select(self.model.index(row, 0), flags)
+        if top_pk is not None and top_pk in row_of:
+            self.table.scrollTo(self.model.index(row_of[top_pk], 0), QAbstractItemView.ScrollHint.PositionAtTop)
 
     def _query_failed(self, exc: BaseException) -> None:
         self.count_label.setText(error_text(exc))

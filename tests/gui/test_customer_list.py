@@ -6,6 +6,7 @@ from pytestqt.qtbot import QtBot
 
 from guide_app.domain.pinyin_keys import pinyin_keys
 from guide_app.services.customer_query import CustomerFilter
+from guide_app.services.customers import CustomerInput
 from guide_app.views.app_services import AppServices
 from guide_app.views.customer_table_model import COL, MAX_PAGES, PAGE_SIZE, CustomerTableModel
 from guide_app.views.customers_page import CustomersPage
@@ -147,3 +148,16 @@ def test_empty_book_says_what_to_do(qtbot: QtBot, empty_services: AppServices) -
     assert page.model.rowCount() == 0
     assert page.empty_hint.isVisible() and "新建客户" in page.empty_hint.text()
     assert page.tabs.tabText(1) == "今日待跟进（0）"
+
+
+def test_a_refresh_keeps_the_selection(qtbot: QtBot, services: AppServices) -> None:
+    page = _page(qtbot, services)
+    page.table.selectRow(5)
+    chosen = page.selected_pks()
+    services.customers.create(CustomerInput(name="阿阿新客", phone="13912349999"))  # sorts first by pinyin
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 121)
+    assert page.selected_pks() == chosen
+    page.refresh()  # the same result again: rows repaint, nothing moves
+    settle(services)
+    assert page.selected_pks() == chosen
