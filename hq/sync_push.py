@@ -257,7 +257,7 @@ def after_write(ctx: PushContext, row: SyncRow, fields: dict[str, Any], hlc: dic
     if customer_id:
         survivor = ctx.resolve_customer(customer_id)
         if survivor is not None and survivor.id != customer_id:
-            repoint(ctx, row, survivor)
+            repoint(ctx, row, survivor, fields if row.entity == "customer_tag" else None)
 
 
 def merge_same_phone(ctx: PushContext, row: SyncRow) -> None:
@@ -315,20 +315,24 @@ def merge_customer(ctx: PushContext, loser: SyncRow, survivor: SyncRow) -> None:
         repoint(ctx, child, survivor)
 
 
-def repoint(ctx: PushContext, row: SyncRow, survivor: SyncRow) -> None:
+def repoint(ctx: PushContext, row: SyncRow, survivor: SyncRow, incoming: dict[str, Any] | None = None) -> None:
     """Point a follow-up, purchase, task (…) at the survivor; a tag assignment moves to the
-    survivor's own assignment row for that tag (one row per customer and tag on every PC)."""
+    survivor's own assignment row for that tag (one row per customer and tag on every PC).
+
+    ``incoming``: the fields a push just wrote to a tag assignment of an already merged customer
+    (its row is tombstoned by then); they are carried over so a late add or removal is not lost."""
     if row.entity != "customer_tag":
         stamp = ctx.stamp_over(row)
         ctx.write(row, {"customer_id": survivor.id}, {"customer_id": stamp})
         return
-    if row.deleted_hlc is not None:
+    source = row.data if incoming is None else incoming
+    if incoming is None and row.deleted_hlc is not None:
         return
     tag_id = str(row.data.get("tag_id") or "")
     target_id = pair_id(survivor.id, tag_id)
     target = ctx.get("customer_tag", target_id)
     stamp = ctx.stamp_over(row, *([target] if target else []))
-    moved = {k: row.data.get(k) for k in ("added_hlc", "removed_hlc") if row.data.get(k) is not None}
+    moved = {k: source.get(k) for k in ("added_hlc", "removed_hlc") if source.get(k) is not None}
     if target is None:
         target = ctx.new_row("customer_tag", target_id)
         base = {"store_id": row.store_id, "customer_id": survivor.id, "tag_id": tag_id, **moved}

@@ -156,6 +156,12 @@ def test_same_phone_created_on_two_pcs_is_merged_with_children_repointed(
     rows = state(a)
     assert rows[("follow_up", late_follow["entity_id"])]["fields"]["customer_id"] == survivor
     assert rows[("customer", survivor)]["fields"]["preferences"] == "喜欢丝巾"
+    # B removes a tag from the record it knows, after HQ moved the tag to the survivor: still removed
+    observed = b_tags[1]["fields"]["added_hlc"]
+    b.push(b.untag(loser, tag_a_only["entity_id"], observed_added=observed))
+    moved = state(a)[("customer_tag", pair_id(survivor, tag_a_only["entity_id"]))]["fields"]
+    assert moved["removed_hlc"] == observed and not moved["added_hlc"] > moved["removed_hlc"]
+    rows = state(a)
     live = [r for (e, _), r in rows.items() if e == "customer" and r["fields"].get("phone") == PHONE
             and not r["fields"].get("merged_into")]
     assert len(live) == 1
