@@ -24,6 +24,7 @@ from guide_app.domain.errors import UserError
 from guide_app.domain.phones import display_phone
 from guide_app.i18n import tr
 from guide_app.services.customers import CustomerInput
+from guide_app.services.import_values import parse_birthday
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
 from guide_app.views.formatting import error_text
@@ -43,6 +44,17 @@ def error_field(exc: UserError) -> str:
     if exc.key == "customer.field_too_long":
         return str(exc.params.get("field", ""))
     return _ERROR_FIELD.get(exc.key, "")
+
+
+def typed_day(text: str) -> str:
+    """A date as people type it (1990/5/20, 1990.5.20, 1990年5月20日) in the stored form, the same
+    way an import reads it; anything else is left for the service to refuse with its message."""
+    if not text.strip() or text.strip().isdigit():
+        return text
+    try:
+        return parse_birthday(text)
+    except UserError:
+        return text
 
 
 class CustomerFormDialog(QDialog):
@@ -165,7 +177,7 @@ class CustomerFormDialog(QDialog):
     def value(self) -> CustomerInput:
         return CustomerInput(
             name=self.name.text(), phone=self.phone.text(), wechat_id=self.wechat_id.text(),
-            gender=str(self.gender.currentData() or ""), birthday=self.birthday.text(),
+            gender=str(self.gender.currentData() or ""), birthday=typed_day(self.birthday.text()),
             source=self.source.text(), owner_guide_id=getattr(self, "_owner", ""),
             stage=str(self.stage.currentData() or ""), preferences=self.preferences.text(),
             sizes=self.sizes.text(), notes=self.notes.toPlainText(),

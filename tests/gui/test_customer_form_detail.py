@@ -51,7 +51,7 @@ def test_create_edit_and_delete_through_the_ui(qtbot: QtBot, empty_services: App
     form = page.new_customer()
     form.name.setText("林小满")
     form.phone.setText("138 1234 5678")
-    form.birthday.setText("1990/05/20")
+    form.birthday.setText("1990年5月20日")
     form.notes.setPlainText("喜欢白茶香调")
     with qtbot.waitSignal(form.saved) as saved:
         form.submit()
