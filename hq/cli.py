@@ -82,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("username")
 
+    p = asub.add_parser("enable-account", help="let a disabled account sign in again")
+    _add_db(p)
+    p.add_argument("username")
+
+    p = asub.add_parser("set-stores", help="replace the stores a guide or store manager works in")
+    _add_db(p)
+    p.add_argument("username")
+    p.add_argument("--store", action="append", default=[], dest="stores", required=True,
+                   help="store name or id; repeat for several")
+
     p = asub.add_parser("seed-demo", help="fill a demo org and a demo customer book per store")
     _add_db(p)
     p.add_argument("--customers", type=int, default=200, help="customers per store")
@@ -164,6 +174,12 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
     elif cmd == "disable-account":
         account = org.disable_account(session, args.username)
         print(f"account {account.username} disabled")
+    elif cmd == "enable-account":
+        account = org.enable_account(session, args.username)
+        print(f"account {account.username} enabled")
+    elif cmd == "set-stores":
+        account = org.set_stores(session, args.username, args.stores)
+        print(f"account {account.username} now in {len(args.stores)} store(s)")
     elif cmd == "create-corp-tag-group":
         from hq.corp import create_corp_tag_group
 

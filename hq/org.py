@@ -223,6 +223,36 @@ def disable_account(session: Session, ref: str) -> Account:
     return account
 
 
+def enable_account(session: Session, ref: str) -> Account:
+    account = find_account(session, ref)
+    if account.disabled_at is not None:
+        account.disabled_at = None
+        mark_org_changed(session, account_store_ids(session, account) if account.role != "hq_admin" else ())
+    return account
+
+
+def set_stores(session: Session, ref: str, store_refs: Iterable[str]) -> Account:
+    """Replace a guide's or store manager's stores (a move or a second store). From the next call on,
+    PCs of a store the account left refuse it (403 store_forbidden); every touched store's PCs get
+    the new org on their next pull."""
+    account = find_account(session, ref)
+    if account.role not in ("guide", "store_manager"):
+        raise OrgError("only guides and store managers belong to stores; region managers follow their region")
+    stores = {find_store(session, r).id for r in store_refs}
+    if not stores:
+        raise OrgError("give at least one --store")
+    current = set(session.scalars(select(AccountStore.store_id).where(AccountStore.account_id == account.id)))
+    for store_id in current - stores:
+        link = session.get(AccountStore, (account.id, store_id))
+        if link is not None:
+            session.delete(link)
+    for store_id in stores - current:
+        session.add(AccountStore(account_id=account.id, store_id=store_id))
+    session.flush()
+    mark_org_changed(session, current ^ stores)
+    return account
+
+
 def revoke_device(session: Session, device_id: str) -> Device:
     device = session.get(Device, device_id)
     if device is None:

@@ -182,3 +182,34 @@ def test_processes_starting_together_migrate_once(hq_db_url: str, request: pytes
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_moving_a_guide_between_stores_and_enabling_again(empty_db: Database, capsys: pytest.CaptureFixture[str],
+                                                          http: TestClient) -> None:
+    from tests.hq_fixtures import SyncDevice
+
+    for args in (["create-region", "华北区"], ["create-store", "北京店", "--region", "华北区"],
+                 ["create-store", "天津店", "--region", "华北区"],
+                 ["create-account", "mover", "--role", "guide", "--store", "北京店", "--password", "mover-pass-1"],
+                 ["create-account", "stay", "--role", "guide", "--store", "天津店", "--password", "stay-pass-12"]):
+        assert run(capsys, empty_db, *args)[0] == 0
+    beijing = SyncDevice(http, "mover", "mover-pass-1")
+    beijing.login()
+    tianjin = SyncDevice(http, "stay", "stay-pass-12")
+    tianjin.login()
+    cursor_tj = tianjin.pull()["next_cursor"]
+
+    assert run(capsys, empty_db, "set-stores", "mover", "--store", "天津店")[0] == 0
+    r = beijing.pull_raw()
+    assert r.status_code == 403 and r.json()["code"] == "store_forbidden"  # left 北京店: its PC refuses him
+    page = tianjin.pull(cursor_tj)
+    assert "mover" in [g["name"] for g in page["org"]["guides"]]  # 天津店's PCs learn their new guide
+    with pytest.raises(SystemExit):  # --store is required
+        run(capsys, empty_db, "set-stores", "mover")
+    code, _, err = run(capsys, empty_db, "set-stores", "stay", "--store", "上海店")
+    assert code == 2 and "no store" in err
+
+    assert run(capsys, empty_db, "disable-account", "stay")[0] == 0
+    assert tianjin.pull_raw().json()["code"] == "account_disabled"
+    assert run(capsys, empty_db, "enable-account", "stay")[0] == 0
+    assert tianjin.pull_raw().status_code == 200
