@@ -192,6 +192,21 @@ class CodeStat(Base):
     existing_customers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class LeaderboardSnapshot(Base):
+    """The last copy of every board (or trend) HQ answered for the signed-in account, with its "as of"
+    time, so the 业绩榜 opens offline and says how old it is. Local, replaced on each fetch."""
+
+    __tablename__ = "leaderboard_snapshot"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # account + every query parameter
+    account_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    scope: Mapped[str] = mapped_column(String(10), nullable=False)
+    metric: Mapped[str] = mapped_column(String(20), nullable=False)
+    period: Mapped[str] = mapped_column(String(10), nullable=False)  # today|week|month|custom|campaign|trend
+    as_of: Mapped[int] = mapped_column(Integer, nullable=False)  # epoch ms, HQ's
+    rows: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)  # the whole answer, rows included
+    fetched_at: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class CampaignPack(Base):
     """A campaign pack installed on this PC (local; its content is HQ's): the installed version of each
     pack id, its manifest, and where its assets were unpacked."""

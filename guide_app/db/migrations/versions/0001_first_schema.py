@@ -257,6 +257,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('code_id', 'day')
     )
 
+    op.create_table('leaderboard_snapshot',
+    sa.Column('key', sa.String(length=300), nullable=False),
+    sa.Column('account_id', sa.String(length=36), nullable=False),
+    sa.Column('scope', sa.String(length=10), nullable=False),
+    sa.Column('metric', sa.String(length=20), nullable=False),
+    sa.Column('period', sa.String(length=10), nullable=False),
+    sa.Column('as_of', sa.Integer(), nullable=False),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.Column('fetched_at', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+
     op.create_table('campaign_pack',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -321,6 +333,7 @@ def downgrade() -> None:
     op.drop_table('campaign_task')
     op.drop_table('campaign_pack_refusal')
     op.drop_table('campaign_pack')
+    op.drop_table('leaderboard_snapshot')
     op.drop_table('code_stat')
     with op.batch_alter_table('acquisition_code', schema=None) as batch_op:
         batch_op.drop_index('ix_acquisition_code_store_guide')
