@@ -64,7 +64,7 @@ class _Book:
     """Rows of one store written with HQ stamps, a new version every ``VERSION_ROWS`` rows like a
     series of pushes: a pull page never splits a version, so a big book must not be one version."""
 
-    VERSION_ROWS = 400
+    VERSION_ROWS = 500  # about what a busy push makes (200 mutations plus what merges re-point)
 
     def __init__(self, session: Session, store: Store) -> None:
         self.session = session
