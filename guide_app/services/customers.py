@@ -6,14 +6,14 @@ Listing, searching and filtering live in :mod:`guide_app.services.customer_query
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guide_app.db.models import Customer, CustomerHistory
-from guide_app.db.search_index import index_customer, unindex_customer
+from guide_app.db.search_index import index_customer, index_customers, unindex_customer
 from guide_app.domain.entities import CUSTOMER, GENDERS, MANUAL_STAGES
 from guide_app.domain.errors import UserError
 from guide_app.domain.ids import uuid7
@@ -45,9 +45,12 @@ class CustomerInput:
         return cls(**{f.name: getattr(c, f.name) for f in fields(cls)})
 
 
+_INPUT_FIELDS = fields(CustomerInput)
+
+
 def validate(data: CustomerInput) -> dict[str, Any]:
     """Clean and check the form; returns the values to store or raises :class:`UserError`."""
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(data).items()}
+    values = {f.name: (v.strip() if isinstance(v := getattr(data, f.name), str) else v) for f in _INPUT_FIELDS}
     if not values["name"]:
         raise UserError("customer.name_required")
     for name, limit in _LIMITS.items():
@@ -91,15 +94,32 @@ def get_live(session: Session, customer_id: str) -> Customer:
 def _history(w: Writer, customer_id: str, kind: str, changes: dict[str, tuple[Any, Any]]) -> None:
     stamp = w.stamps[-1] if w.stamps else ""
     now = w.ctx.now_ms()
+    by = w.ctx.actor.guide_id
     if not changes:
-        w.session.add(CustomerHistory(customer_id=customer_id, kind=kind, hlc=stamp,
-                                      by_guide_id=w.ctx.actor.guide_id, at=now))
-    for name, (old, new) in changes.items():
-        w.session.add(CustomerHistory(
-            customer_id=customer_id, kind=kind, field=name,
-            old_value=None if old is None else str(old), new_value=None if new is None else str(new),
-            hlc=stamp, by_guide_id=w.ctx.actor.guide_id, at=now,
-        ))
+        w.add_rows(CustomerHistory, [{"customer_id": customer_id, "kind": kind, "hlc": stamp, "by_guide_id": by,
+                                      "at": now}])
+        return
+    w.add_rows(CustomerHistory, [
+        {"customer_id": customer_id, "kind": kind, "field": name,
+         "old_value": None if old is None else str(old), "new_value": None if new is None else str(new),
+         "hlc": stamp, "by_guide_id": by, "at": now}
+        for name, (old, new) in changes.items()
+    ])
+
+
+def _write_search_keys(session: Session, pending: dict[int, tuple[Customer, bool]]) -> None:
+    rows = list(pending.values())
+    index_customers(session, [(c.pk, c.store_id, c.name, c.phone, c.wechat_id) for c, _ in rows],
+                    fresh=[fresh for _, fresh in rows])
+
+
+def _index(w: Writer, row: Customer) -> None:
+    """Search keys for the row now, or (batch mode) once when the write ends, with its final values."""
+    if not w.batch:
+        index_customer(w.session, row.pk, row.store_id, row.name, row.phone, row.wechat_id)
+        return
+    pending: dict[int, tuple[Customer, bool]] = w.later("customer_search", dict, _write_search_keys)
+    pending.setdefault(id(row), (row, row.pk is None))  # no pk yet: inserted by this write, nothing to delete
 
 
 def insert_customer(w: Writer, values: dict[str, Any], *, kind: str = "create",
@@ -112,7 +132,7 @@ def insert_customer(w: Writer, values: dict[str, Any], *, kind: str = "create",
     synced = {**values, **(extra or {}), "store_id": w.ctx.store_id, "created_at": now}
     row = Customer(id=uuid7(now), updated_at=now, sort_name=sort_key(values["name"]), field_hlc={})
     w.apply("customer", row, synced, new=True)
-    index_customer(w.session, row.pk, row.store_id, row.name, row.phone, row.wechat_id)
+    _index(w, row)
     _history(w, row.id, kind, {k: (None, v) for k, v in values.items() if v not in ("", None)})
     return row
 
@@ -124,7 +144,7 @@ def update_customer_row(w: Writer, row: Customer, values: dict[str, Any], *, kin
         if "name" in old:
             row.sort_name = sort_key(row.name)
         if old.keys() & {"name", "phone", "wechat_id"}:
-            index_customer(w.session, row.pk, row.store_id, row.name, row.phone, row.wechat_id)
+            _index(w, row)
         _history(w, row.id, kind, {k: (v, getattr(row, k)) for k, v in old.items()})
     return old
 
