@@ -3,12 +3,13 @@ the store group "导入标签"; assigned through the tag service's add-wins writ
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
 from guide_app.db.models import CustomerTag, Tag, TagGroup
-from guide_app.domain.ids import uuid7
+from guide_app.domain.ids import pair_id, uuid7
 from guide_app.services.context import Writer
 from guide_app.services.tags import add_assignment
 
@@ -26,10 +27,16 @@ class TagRef:
 
 
 class ImportTags:
-    """Name → tag for one write transaction (built per batch so a rolled-back batch leaves no stale ids)."""
+    """Name → tag for one write transaction (built per batch so a rolled-back batch leaves no stale ids).
+
+    The write is a batch (nothing it writes is visible to queries before it ends), so the assignments
+    of the batch's customers are loaded once (:meth:`load_assignments`) and kept here as they change."""
 
     def __init__(self, w: Writer) -> None:
         self.w = w
+        self._assignments: dict[str, CustomerTag] = {}  # by pair id
+        self._of_customer: dict[str, list[CustomerTag]] = {}
+        self._group_tags: dict[str, dict[str, str]] = {}  # single-select group id → {tag id: name}
         ctx = w.ctx
         groups = w.session.scalars(
             select(TagGroup).where(
@@ -72,6 +79,8 @@ class ImportTags:
         self.w.apply("tag", tag, {"group_id": group.id, "name": name, "sort_order": count}, new=True)
         ref = self._ref(tag)
         self._by_name[name.casefold()] = ref
+        if group.id in self._group_tags:
+            self._group_tags[group.id][tag.id] = tag.name
         self.created.append(ref)
         return ref
 
@@ -87,17 +96,33 @@ class ImportTags:
         self._import_group = group
         return group
 
+    def load_assignments(self, customer_ids: Collection[str]) -> None:
+        """Every assignment row (active or not) of these customers already in the book, one query per 500."""
+        ids = sorted(customer_ids)
+        for start in range(0, len(ids), 500):
+            for row in self.w.session.scalars(
+                    select(CustomerTag).where(CustomerTag.customer_id.in_(ids[start:start + 500]))
+                    .order_by(CustomerTag.pk)):
+                self._assignments[row.id] = row
+                self._of_customer.setdefault(row.customer_id, []).append(row)
+
     def other_active_in_group(self, customer_id: str, ref: TagRef) -> str | None:
         """Name of another tag of ``ref``'s group the customer already has (single-select groups)."""
-        self.w.session.flush()  # an assignment re-activated just before must count
-        row = self.w.session.execute(
-            select(Tag.name).join(CustomerTag, CustomerTag.tag_id == Tag.id).where(
-                CustomerTag.customer_id == customer_id, CustomerTag.active.is_(True),
-                Tag.group_id == ref.group_id, Tag.id != ref.id,
-            ).limit(1)
-        ).first()
-        return None if row is None else str(row[0])
+        tags = self._group_tags.get(ref.group_id)
+        if tags is None:  # every tag of the group, as the assignment may be to a since-deleted one
+            tags = {tid: name for tid, name in self.w.session.execute(
+                select(Tag.id, Tag.name).where(Tag.group_id == ref.group_id))}
+            tags.update({r.id: r.name for r in self.created if r.group_id == ref.group_id})
+            self._group_tags[ref.group_id] = tags
+        for row in self._of_customer.get(customer_id, ()):
+            if row.active and row.tag_id != ref.id and row.tag_id in tags:
+                return tags[row.tag_id]
+        return None
 
     def assign(self, customer_id: str, ref: TagRef) -> bool:
         """Add the tag to the customer (the tag service's add-wins write); False when it was already active."""
-        return bool(add_assignment(self.w, customer_id, ref.id))
+        before = len(self._assignments)
+        added = bool(add_assignment(self.w, customer_id, ref.id, self._assignments))
+        if len(self._assignments) > before:
+            self._of_customer.setdefault(customer_id, []).append(self._assignments[pair_id(customer_id, ref.id)])
+        return added

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from guide_app.db.models import Customer, CustomerHistory, Guide
 from guide_app.domain.errors import UserError
@@ -127,6 +127,39 @@ class _Batch:
     warnings: list[RowIssue] = field(default_factory=list)
 
 
+_WECHAT_PKS = text(
+    "SELECT s.wechat, s.pk FROM customer_search s JOIN customer c ON c.pk = s.pk "
+    "WHERE s.store_id = :store AND s.wechat IN :wechats AND c.deleted_hlc IS NULL "
+    "AND c.merged_into IS NULL ORDER BY s.pk"
+).bindparams(bindparam("wechats", expanding=True))
+
+
+@dataclass
+class _Known:
+    """One batch's customers by phone and by lower-cased WeChat id, kept in step with its own writes."""
+
+    phones: dict[str, Customer] = field(default_factory=dict)
+    wechats: dict[str, Customer] = field(default_factory=dict)
+    _fresh: dict[int, int] = field(default_factory=dict)  # id(customer) → creation order in this batch
+
+    def _rank(self, c: Customer) -> tuple[int, int]:
+        # the WeChat look-up takes the lowest pk; a customer created in this batch has none yet
+        return (1, self._fresh[id(c)]) if c.pk is None else (0, c.pk)
+
+    def created(self, c: Customer) -> None:
+        self._fresh[id(c)] = len(self._fresh)
+        if c.phone:
+            self.phones[c.phone] = c
+        self.saw_wechat(c)
+
+    def saw_wechat(self, c: Customer) -> None:
+        if c.wechat_id:
+            key = c.wechat_id.lower()
+            cur = self.wechats.get(key)
+            if cur is None or self._rank(c) < self._rank(cur):
+                self.wechats[key] = c
+
+
 def _reason(err: UserError) -> str:
     params = dict(err.params)
     if "field_key" in params:
@@ -199,14 +232,16 @@ class ImportJob:
                 if not owner_id:
                     warnings.append(_issue(line, cells, "import.unknown_guide",
                                            tr("import.unknown_guide", name=owner_name)))
+            phone = parse_phone(first("phone"))  # E.164: validate() is given "" so as not to parse it twice
             data = CustomerInput(
-                name=first("name"), phone=parse_phone(first("phone")), wechat_id=first("wechat_id"),
+                name=first("name"), phone="", wechat_id=first("wechat_id"),
                 gender=parse_gender(first("gender")), birthday=parse_birthday(first("birthday")),
                 source=first("source"), owner_guide_id=owner_id, stage="",
                 preferences=first("preferences"), sizes=first("sizes"),
                 notes="\n".join(raw.get("notes", [])),
             )
             values = validate(data)
+            values["phone"] = phone
             tags: list[str] = []
             for cell in raw.get("tags", []):
                 for name in split_tags(cell):
@@ -220,40 +255,47 @@ class ImportJob:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def _known_phones(self, w: Writer, parsed: list[_Parsed]) -> dict[str, Customer]:
-        """The batch's phones already in the book, in one query per 500 (what :func:`find_by_phone`
-        answers row by row: same store, live, not merged away)."""
+    def _known(self, w: Writer, parsed: list[_Parsed]) -> _Known:
+        """The batch's phones and (for rows without a phone) WeChat ids already in the book, one query
+        per 500 each: what :func:`find_by_phone` and the ``customer_search`` WeChat look-up answer row
+        by row (same store, live, not merged away, lowest pk first)."""
+        known = _Known()
         phones = sorted({p.values["phone"] for p in parsed if p.values["phone"]})
-        known: dict[str, Customer] = {}
         for start in range(0, len(phones), 500):
             for c in w.session.scalars(select(Customer).where(
                     Customer.store_id == self.ctx.store_id, Customer.phone.in_(phones[start:start + 500]),
                     Customer.deleted_hlc.is_(None), Customer.merged_into.is_(None)).order_by(Customer.pk)):
-                known.setdefault(c.phone, c)
+                known.phones.setdefault(c.phone, c)
+        wechats = sorted({p.values["wechat_id"].lower() for p in parsed
+                          if not p.values["phone"] and p.values["wechat_id"]})
+        by_wechat: dict[str, int] = {}
+        for start in range(0, len(wechats), 500):
+            # customer_search.wechat is the lower-cased WeChat id, indexed per store
+            for wechat, pk in w.session.execute(_WECHAT_PKS, {
+                    "store": self.ctx.store_id, "wechats": wechats[start:start + 500]}).all():
+                by_wechat.setdefault(wechat, pk)
+        pks = sorted(set(by_wechat.values()))
+        rows: dict[int, Customer] = {}
+        for start in range(0, len(pks), 500):
+            rows.update((c.pk, c) for c in w.session.scalars(select(Customer).where(
+                Customer.pk.in_(pks[start:start + 500]))))
+        known.wechats.update((wechat, rows[pk]) for wechat, pk in by_wechat.items())
         return known
 
-    def _find_existing(self, w: Writer, values: dict[str, Any], known: dict[str, Customer]) -> Customer | None:
+    def _find_existing(self, values: dict[str, Any], known: _Known) -> Customer | None:
         if values["phone"]:
-            return known.get(values["phone"])
+            return known.phones.get(values["phone"])
         if values["wechat_id"]:
-            # customer_search.wechat is the lower-cased WeChat id, indexed per store
-            pk = w.session.execute(text(
-                "SELECT s.pk FROM customer_search s JOIN customer c ON c.pk = s.pk "
-                "WHERE s.store_id = :store AND s.wechat = :wechat AND c.deleted_hlc IS NULL "
-                "AND c.merged_into IS NULL ORDER BY s.pk LIMIT 1"
-            ), {"store": self.ctx.store_id, "wechat": values["wechat_id"].lower()}).scalar()
-            if pk is not None:
-                return w.session.get(Customer, pk)
+            return known.wechats.get(values["wechat_id"].lower())
         return None
 
-    def _write(self, w: Writer, tags: ImportTags, p: _Parsed, known: dict[str, Customer], out: _Batch) -> None:
-        existing = self._find_existing(w, p.values, known)
+    def _write(self, w: Writer, tags: ImportTags, p: _Parsed, known: _Known, out: _Batch) -> None:
+        existing = self._find_existing(p.values, known)
         if existing is None:
             values = dict(p.values)
             values["owner_guide_id"] = values["owner_guide_id"] or self.options.owner_guide_id
             customer = insert_customer(w, values, kind="import")
-            if customer.phone:
-                known[customer.phone] = customer  # a later row of this batch with the phone merges into it
+            known.created(customer)  # a later row of this batch with its phone or WeChat id merges into it
             changed = True
         else:
             customer = existing
@@ -267,6 +309,8 @@ class ImportJob:
                 else:
                     self._keep_loser(w, existing, name, new, cur)
             changed = bool(fill) and bool(update_customer_row(w, existing, fill, kind="import"))
+            if "wechat_id" in fill:
+                known.saw_wechat(existing)
         for name in p.tags:
             before = len(tags.created)
             ref = tags.resolve(name)
@@ -287,17 +331,20 @@ class ImportJob:
             out.skipped += 1
 
     def _keep_loser(self, w: Writer, row: Customer, name: str, imported: Any, kept: Any) -> None:
-        w.session.add(CustomerHistory(
-            customer_id=row.id, kind="conflict", field=name, old_value=str(imported), new_value=str(kept),
-            hlc=row.field_hlc.get(name, ""), by_guide_id=self.ctx.actor.guide_id, at=self.ctx.now_ms(),
-        ))
+        w.add_rows(CustomerHistory, [{
+            "customer_id": row.id, "kind": "conflict", "field": name, "old_value": str(imported),
+            "new_value": str(kept), "hlc": row.field_hlc.get(name, ""), "by_guide_id": self.ctx.actor.guide_id,
+            "at": self.ctx.now_ms(),
+        }])
 
     def _commit(self, parsed: list[_Parsed]) -> _Batch:
         out = _Batch()
-        # every write below flushes itself (Writer.apply), so queries need no autoflush of their own
-        with self.ctx.write() as w, w.session.no_autoflush:
+        # a batch write: rows, outbox, search keys and history land in one go when it ends, so every
+        # look-up below is answered from what was loaded up front and kept in step in memory
+        with self.ctx.write(batch=True) as w, w.session.no_autoflush:
+            known = self._known(w, parsed)
             tags = ImportTags(w)
-            known = self._known_phones(w, parsed)
+            tags.load_assignments({c.id for c in (*known.phones.values(), *known.wechats.values())})
             for p in parsed:
                 self._write(w, tags, p, known, out)
         return out

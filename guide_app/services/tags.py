@@ -316,16 +316,25 @@ class TagService:
                 add_assignment(w, c.id, t.id)
 
 
-def add_assignment(w: Writer, customer_id: str, tag_id: str) -> int:
-    """Put the tag on the customer inside an open write (no checks: callers validate). 1 if added."""
-    row = w.session.scalars(select(CustomerTag).where(CustomerTag.id == pair_id(customer_id, tag_id))).first()
+def add_assignment(w: Writer, customer_id: str, tag_id: str, known: dict[str, CustomerTag] | None = None) -> int:
+    """Put the tag on the customer inside an open write (no checks: callers validate). 1 if added.
+
+    ``known`` (a batch caller, e.g. an import): the assignments already loaded, by id, holding every
+    row of these customers; looked up instead of a query, and a new assignment is added to it."""
+    pid = pair_id(customer_id, tag_id)
+    if known is None:
+        row = w.session.scalars(select(CustomerTag).where(CustomerTag.id == pid)).first()
+    else:
+        row = known.get(pid)
     if row is not None and row.active:
         return 0
     added = w.stamp()
     if row is None:
-        row = CustomerTag(id=pair_id(customer_id, tag_id), field_hlc={}, active=True)
+        row = CustomerTag(id=pid, field_hlc={}, active=True)
         w.apply("customer_tag", row, {"store_id": w.ctx.store_id, "customer_id": customer_id, "tag_id": tag_id,
                                       "added_hlc": added, "removed_hlc": None}, new=True)
+        if known is not None:
+            known[pid] = row
     else:
         w.apply("customer_tag", row, {"added_hlc": added})
     row.active = tag_active(row.added_hlc, row.removed_hlc)

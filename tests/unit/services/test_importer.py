@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from guide_app.db.models import Customer, CustomerHistory, CustomerTag, Outbox, Tag, TagGroup
 from guide_app.domain.errors import UserError
@@ -293,3 +293,62 @@ def test_a_file_unreadable_halfway_keeps_the_rows_before(tmp_path: Path) -> None
     assert report.imported == 2 and not report.finished
     assert "UTF-8" in report.stopped_reason and report.stopped_reason in report.summary()
     assert sorted(c.name for c in customers(ctx)) == ["Li", "Zhang"]
+
+
+def test_rows_of_one_batch_find_what_earlier_rows_of_it_wrote(tmp_path: Path) -> None:
+    """Inside a batch nothing is in the database yet: look-ups by phone, WeChat id and tag are kept in
+    memory and must answer as the database would (WeChat: the lowest pk of the live customers)."""
+    ctx = make_ctx(tmp_path)
+    tags = TagService(ctx)
+    level = tags.create_group("会员等级", multi=False)
+    tags.create_tag(level, "金卡")
+    tags.create_tag(level, "银卡")
+    old_id = CustomerService(ctx).create(CustomerInput(name="老王", phone="13812345678"))
+    path = tmp_path / "b.csv"
+    path.write_text(
+        "姓名,手机,微信号,尺码,标签\n"
+        "新人,,wx_x,,\n"           # 2 new, WeChat only
+        "老王,13812345678,WX_X,,\n"  # 3 fills the book customer's WeChat: it now has the lowest pk for wx_x
+        "某人,,wx_x,XL,金卡\n"       # 4 matches 老王 (not 新人), fills sizes, gets 金卡
+        "某人,,Wx_X,,银卡\n"        # 5 single-select: 金卡 given two rows earlier is kept
+        "李四,,wx_li,L,VIP\n"       # 6 new
+        "李四,,wx_li,M,VIP\n",      # 7 same customer: sizes kept (conflict), VIP already given
+        encoding="utf-8")
+    report = run(ctx, path)
+    assert (report.imported, report.merged, report.skipped) == (2, 2, 2)
+    assert [(w.line, w.key) for w in report.warnings] == [(5, "import.single_select_kept")]
+    rows = {c.name: c for c in customers(ctx)}
+    assert set(rows) == {"新人", "老王", "李四"}
+    assert rows["老王"].id == old_id and rows["老王"].wechat_id == "WX_X" and rows["老王"].sizes == "XL"
+    assert rows["李四"].sizes == "L"
+    with ctx.read() as s:
+        tag_rows = s.execute(select(Tag.name, CustomerTag.customer_id, CustomerTag.active)
+                             .join(CustomerTag, CustomerTag.tag_id == Tag.id)).all()
+        conflicts = s.execute(select(CustomerHistory.field, CustomerHistory.old_value)
+                              .where(CustomerHistory.kind == "conflict")).all()
+        search = {int(pk): str(w) for pk, w in s.execute(text("SELECT pk, wechat FROM customer_search"))}
+        outbox = s.scalars(select(Outbox.entity).order_by(Outbox.device_seq)).all()
+    assert sorted((n, c, a) for n, c, a in tag_rows) == sorted(
+        [("金卡", old_id, True), ("VIP", rows["李四"].id, True)])
+    assert ("sizes", "M") in conflicts and ("name", "某人") in conflicts
+    assert search == {c.pk: c.wechat_id.lower() for c in rows.values()}
+    # after the group, its two tags and 老王: 新人, 老王's WeChat, 老王's sizes, 金卡 on him, 李四, the import
+    # tag group and its VIP tag, VIP on 李四
+    assert outbox[4:] == ["customer", "customer", "customer", "customer_tag", "customer", "tag_group", "tag",
+                          "customer_tag"]
+
+
+def test_search_keys_of_imported_customers_point_at_their_rows(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    CustomerService(ctx).create(CustomerInput(name="已有", phone="13700000000"))
+    path = tmp_path / "k.csv"
+    path.write_text("姓名,手机\n" + "".join(f"客户{i},1381234{i:04d}\n" for i in range(25)), encoding="utf-8")
+    preview = sniff(path)
+    ImportJob(ctx, path, preview.mapping, ImportOptions(format=preview.format, batch_size=7)).run()
+    with ctx.read() as s:
+        pairs = s.execute(text("SELECT c.name, s.name, s.phone_digits, c.phone FROM customer c "
+                               "JOIN customer_search s ON s.pk = c.pk")).all()
+        fts = s.execute(text("SELECT c.name FROM customer_fts f JOIN customer c ON c.pk = f.rowid "
+                             "WHERE customer_fts MATCH :q"), {"q": '"13812340017"'}).scalars().all()
+    assert len(pairs) == 26 and all(a == b and c == d[3:] for a, b, c, d in pairs)
+    assert fts == ["客户17"]
