@@ -34,7 +34,17 @@ from hq import auth
 from hq.errors import ApiError
 from hq.ledger import local_day, org_time_zone
 from hq.messages import MESSAGES_ZH
-from hq.models import Account, AccountStore, CampaignPack, LedgerGuideDay, LedgerStoreDay, Region, Store
+from hq.models import (
+    Account,
+    AccountStore,
+    CampaignPack,
+    LedgerGuideDay,
+    LedgerGuideMonth,
+    LedgerStoreDay,
+    LedgerStoreMonth,
+    Region,
+    Store,
+)
 
 MAX_CUSTOM_DAYS = 366
 MAX_TREND_WEEKS = 26
@@ -214,37 +224,59 @@ class Tally:
         return self.done.get(key, 0) / assigned if assigned else None
 
 
-def _rollup_query(unit: str, scope: str, scope_id: str, stored: str, w: Window, campaign_id: str
-                  ) -> Select[str, int]:
+def split(w: Window) -> list[tuple[bool, int, int]]:
+    """The window as (monthly?, first, last) ranges: whole calendar months from the monthly rollup
+    (keyed by their first day), the days at the edges from the daily one."""
+    parts: list[tuple[bool, int, int]] = []
+    day = w.start
+    while day <= w.end:
+        first = day.replace(day=1)
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        last = following - dt.timedelta(days=1)
+        if day == first and last <= w.end:
+            if parts and parts[-1][0]:
+                parts[-1] = (True, parts[-1][1], first.toordinal())
+            else:
+                parts.append((True, first.toordinal(), first.toordinal()))
+            day = following
+        else:
+            end = min(last, w.end)
+            parts.append((False, day.toordinal(), end.toordinal()))
+            day = end + dt.timedelta(days=1)
+    return parts
+
+
+def _rollup_query(unit: str, scope: str, scope_id: str, stored: str, monthly: bool, lo: int, hi: int,
+                  campaign_id: str) -> Select[str, int]:
     if unit == "guide":
-        g = LedgerGuideDay
-        q = select(g.guide_id, func.sum(g.value)).where(g.metric == stored, g.day >= w.start.toordinal(),
-                                                        g.day <= w.end.toordinal()).group_by(g.guide_id)
+        g: Any = LedgerGuideMonth if monthly else LedgerGuideDay
+        when = g.month if monthly else g.day
+        q = select(g.guide_id, func.sum(g.value)).where(g.metric == stored, when >= lo, when <= hi).group_by(g.guide_id)
         if scope == "store":
             q = q.where(g.store_id == scope_id)
         elif scope == "region":
             q = q.where(g.region_id == scope_id)
         return q.where(g.campaign_id == campaign_id) if campaign_id else q
-    s = LedgerStoreDay
-    key = s.store_id if unit == "store" else s.region_id
-    q = select(key, func.sum(s.value)).where(s.metric == stored, s.day >= w.start.toordinal(),
-                                             s.day <= w.end.toordinal()).group_by(key)
+    t: Any = LedgerStoreMonth if monthly else LedgerStoreDay
+    when = t.month if monthly else t.day
+    key = t.store_id if unit == "store" else t.region_id
+    q = select(key, func.sum(t.value)).where(t.metric == stored, when >= lo, when <= hi).group_by(key)
     if scope == "region":
-        q = q.where(s.region_id == scope_id)
-    return q.where(s.campaign_id == campaign_id) if campaign_id else q
+        q = q.where(t.region_id == scope_id)
+    return q.where(t.campaign_id == campaign_id) if campaign_id else q
 
 
 def tally(session: Session, unit: str, scope: str, scope_id: str, metric: str, w: Window,
           campaign_id: str = "") -> Tally:
-    """Per-key totals of ``metric`` over ``w``: one index range scan of a rollup per stored metric."""
+    """Per-key totals of ``metric`` over ``w``: an index range scan of a rollup per part of the window."""
     result = Tally()
-    if metric == RATE:
-        for stored, target in (("tasks_assigned", result.sums), ("tasks_done", result.done)):
-            for key, total in session.connection().execute(_rollup_query(unit, scope, scope_id, stored, w, campaign_id)):
-                target[key] = int(total or 0)
-        return result
-    for key, total in session.connection().execute(_rollup_query(unit, scope, scope_id, SUMMED[metric], w, campaign_id)):
-        result.sums[key] = int(total or 0)
+    targets = (("tasks_assigned", result.sums), ("tasks_done", result.done)) if metric == RATE else \
+        ((SUMMED[metric], result.sums),)
+    conn = session.connection()
+    for stored, target in targets:
+        for monthly, lo, hi in split(w):
+            for key, total in conn.execute(_rollup_query(unit, scope, scope_id, stored, monthly, lo, hi, campaign_id)):
+                target[key] = target.get(key, 0) + int(total or 0)
     return result
 
 

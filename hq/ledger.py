@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,8 +34,10 @@ from hq.models import (
     Device,
     LedgerEvent,
     LedgerGuideDay,
+    LedgerGuideMonth,
     LedgerItem,
     LedgerStoreDay,
+    LedgerStoreMonth,
     OrgSetting,
     Store,
     SyncRow,
@@ -127,7 +129,15 @@ _UPSERTS: dict[tuple[str, str], Any] = {}
 _EVENT_INSERT = insert(cast(Table, LedgerEvent.__table__))  # Core: no ORM bulk bookkeeping per event
 
 
-def _upsert_stmt(dialect: str, model: type[LedgerGuideDay] | type[LedgerStoreDay]) -> Any:
+Rollup = type[LedgerGuideDay] | type[LedgerStoreDay] | type[LedgerGuideMonth] | type[LedgerStoreMonth]
+
+
+def month_of(day: int) -> int:
+    """The ordinal of the first day of ``day``'s month (the key of the monthly rollups)."""
+    return dt.date.fromordinal(day).replace(day=1).toordinal()
+
+
+def _upsert_stmt(dialect: str, model: Rollup) -> Any:
     """One ``INSERT … ON CONFLICT DO UPDATE SET value = value + excluded.value`` per dialect and table,
     built once so SQLAlchemy's compiled cache serves every event."""
     key = (dialect, model.__tablename__)
@@ -152,18 +162,21 @@ def emit(session: Session, metric: str, a: Attribution, delta: int, subject: str
     if not rollups:
         return
     dialect = conn.dialect.name
-    conn.execute(_upsert_stmt(dialect, LedgerGuideDay), {
-        "metric": metric, "day": a.day, "store_id": a.store_id, "guide_id": a.guide_id,
-        "campaign_id": a.campaign_id, "region_id": a.region_id, "value": delta})
-    conn.execute(_upsert_stmt(dialect, LedgerStoreDay), {
-        "metric": metric, "day": a.day, "store_id": a.store_id, "campaign_id": a.campaign_id,
-        "region_id": a.region_id, "value": delta})
+    guide = {"metric": metric, "store_id": a.store_id, "guide_id": a.guide_id, "campaign_id": a.campaign_id,
+             "region_id": a.region_id, "value": delta}
+    store = {"metric": metric, "store_id": a.store_id, "campaign_id": a.campaign_id, "region_id": a.region_id,
+             "value": delta}
+    month = month_of(a.day)
+    conn.execute(_upsert_stmt(dialect, LedgerGuideDay), {**guide, "day": a.day})
+    conn.execute(_upsert_stmt(dialect, LedgerStoreDay), {**store, "day": a.day})
+    conn.execute(_upsert_stmt(dialect, LedgerGuideMonth), {**guide, "month": month})
+    conn.execute(_upsert_stmt(dialect, LedgerStoreMonth), {**store, "month": month})
 
 
 def rebuild_rollups(session: Session) -> None:
-    """Recompute both rollups from the events (after a bulk load or a change of time zone)."""
-    session.execute(delete(LedgerGuideDay))
-    session.execute(delete(LedgerStoreDay))
+    """Recompute every rollup from the events (after a bulk load or a change of time zone)."""
+    for model in (LedgerGuideDay, LedgerStoreDay, LedgerGuideMonth, LedgerStoreMonth):
+        session.execute(delete(model))
     e = LedgerEvent
     by_guide = (select(e.metric, e.day, e.store_id, e.guide_id, e.campaign_id, func.min(e.region_id),
                        func.sum(e.delta))
@@ -174,6 +187,32 @@ def rebuild_rollups(session: Session) -> None:
                 .group_by(e.metric, e.day, e.store_id, e.campaign_id))
     session.execute(insert(LedgerStoreDay).from_select(
         ["metric", "day", "store_id", "campaign_id", "region_id", "value"], by_store))
+    # months from the days (a day ordinal's month is not portable SQL; the daily rollup is small)
+    conn = session.connection()
+    days = conn.execute(select(func.min(LedgerGuideDay.day), func.max(LedgerGuideDay.day))).one()
+    if days[0] is None:
+        return
+    bounds: list[tuple[int, int]] = []
+    month = month_of(days[0])
+    while month <= days[1]:
+        first = dt.date.fromordinal(month)
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1).toordinal()
+        bounds.append((month, following - 1))
+        month = following
+    g, st = LedgerGuideDay, LedgerStoreDay
+    for first_day, last_day in bounds:
+        conn.execute(insert(cast(Table, LedgerGuideMonth.__table__)).from_select(
+            ["metric", "month", "store_id", "guide_id", "campaign_id", "region_id", "value"],
+            select(g.metric, literal(first_day), g.store_id, g.guide_id, g.campaign_id, func.min(g.region_id),
+                   func.sum(g.value))
+            .where(g.day >= first_day, g.day <= last_day)
+            .group_by(g.metric, g.store_id, g.guide_id, g.campaign_id)))
+        conn.execute(insert(cast(Table, LedgerStoreMonth.__table__)).from_select(
+            ["metric", "month", "store_id", "campaign_id", "region_id", "value"],
+            select(st.metric, literal(first_day), st.store_id, st.campaign_id, func.min(st.region_id),
+                   func.sum(st.value))
+            .where(st.day >= first_day, st.day <= last_day)
+            .group_by(st.metric, st.store_id, st.campaign_id)))
 
 
 def _attribution(item: LedgerItem) -> Attribution:

@@ -296,3 +296,40 @@ class LedgerStoreDay(Base):
         Index("ix_ledger_store_day_region", "metric", "region_id", "day", "store_id", "value"),
         Index("ix_ledger_store_day_all", "metric", "day", "store_id", "region_id", "value"),
     )
+
+
+class LedgerGuideMonth(Base):
+    """Monthly rollup per guide and store (``month`` = ordinal of its first day): whole months of a
+    period are read here, only the days at its edges from the daily rollup."""
+
+    __tablename__ = "ledger_guide_month"
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    guide_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (
+        Index("ix_ledger_guide_month_store", "metric", "store_id", "month", "guide_id", "value"),
+        Index("ix_ledger_guide_month_region", "metric", "region_id", "month", "guide_id", "value"),
+        Index("ix_ledger_guide_month_all", "metric", "month", "guide_id", "value"),
+    )
+
+
+class LedgerStoreMonth(Base):
+    """Monthly rollup per store."""
+
+    __tablename__ = "ledger_store_month"
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (
+        Index("ix_ledger_store_month_region", "metric", "region_id", "month", "store_id", "value"),
+        Index("ix_ledger_store_month_all", "metric", "month", "store_id", "region_id", "value"),
+    )

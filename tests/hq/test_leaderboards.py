@@ -446,3 +446,17 @@ def test_trend_by_week_and_its_scope(known_ledger: tuple[SyncDevice, SyncDevice]
 def test_openapi_documents_the_board(http: TestClient) -> None:
     spec = http.get("/openapi.json").json()
     assert "/v1/leaderboards" in spec["paths"] and "LeaderboardResponse" in spec["components"]["schemas"]
+
+
+def test_windows_split_into_whole_months_and_edge_days() -> None:
+    from hq.leaderboards import Window, split
+
+    def d(text: str) -> int:
+        return dt.date.fromisoformat(text).toordinal()
+
+    assert split(Window(dt.date(2026, 8, 21), dt.date(2026, 11, 18))) == [
+        (False, d("2026-08-21"), d("2026-08-31")), (True, d("2026-09-01"), d("2026-10-01")),
+        (False, d("2026-11-01"), d("2026-11-18"))]
+    assert split(Window(dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == [(True, d("2026-11-01"), d("2026-11-01"))]
+    assert split(Window(dt.date(2026, 11, 16), dt.date(2026, 11, 22))) == [(False, d("2026-11-16"), d("2026-11-22"))]
+    assert split(Window(dt.date(2026, 12, 1), dt.date(2027, 2, 28))) == [(True, d("2026-12-01"), d("2027-02-01"))]

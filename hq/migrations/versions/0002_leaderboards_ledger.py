@@ -1,4 +1,4 @@
-"""Leaderboards: event ledger, per-row contributions, daily rollups per guide and per store, org settings
+"""Leaderboards: event ledger, per-row contributions, daily and monthly rollups per guide and per store, org settings
 
 Revision ID: 0002
 Revises: 0001
@@ -76,6 +76,34 @@ def upgrade() -> None:
         batch_op.create_index('ix_ledger_store_day_all', ['metric', 'day', 'store_id', 'region_id', 'value'], unique=False)
         batch_op.create_index('ix_ledger_store_day_region', ['metric', 'region_id', 'day', 'store_id', 'value'], unique=False)
 
+    op.create_table('ledger_guide_month',
+    sa.Column('metric', sa.String(length=20), nullable=False),
+    sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.String(length=36), nullable=False),
+    sa.Column('guide_id', sa.String(length=36), nullable=False),
+    sa.Column('campaign_id', sa.String(length=64), nullable=False),
+    sa.Column('region_id', sa.String(length=36), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('metric', 'month', 'store_id', 'guide_id', 'campaign_id')
+    )
+    with op.batch_alter_table('ledger_guide_month', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_guide_month_all', ['metric', 'month', 'guide_id', 'value'], unique=False)
+        batch_op.create_index('ix_ledger_guide_month_region', ['metric', 'region_id', 'month', 'guide_id', 'value'], unique=False)
+        batch_op.create_index('ix_ledger_guide_month_store', ['metric', 'store_id', 'month', 'guide_id', 'value'], unique=False)
+
+    op.create_table('ledger_store_month',
+    sa.Column('metric', sa.String(length=20), nullable=False),
+    sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.String(length=36), nullable=False),
+    sa.Column('campaign_id', sa.String(length=64), nullable=False),
+    sa.Column('region_id', sa.String(length=36), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('metric', 'month', 'store_id', 'campaign_id')
+    )
+    with op.batch_alter_table('ledger_store_month', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_store_month_all', ['metric', 'month', 'store_id', 'region_id', 'value'], unique=False)
+        batch_op.create_index('ix_ledger_store_month_region', ['metric', 'region_id', 'month', 'store_id', 'value'], unique=False)
+
     op.create_table('org_setting',
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
@@ -85,6 +113,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('org_setting')
+    op.drop_table('ledger_store_month')
+    op.drop_table('ledger_guide_month')
     with op.batch_alter_table('ledger_store_day', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_store_day_region')
         batch_op.drop_index('ix_ledger_store_day_all')
