@@ -32,7 +32,7 @@ from guide_app.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from hq import auth, config, pack_api, sync_pull, sync_push
+from hq import auth, config, landing, pack_api, sync_pull, sync_push
 from hq.db import Database
 from hq.errors import ApiError, install_error_handlers
 from hq.leaderboards import make_router as leaderboard_router
@@ -111,7 +111,7 @@ def _bearer(request: Request) -> str | None:
 
 def caller(request: Request) -> auth.Caller:
     hq = _hq(request)
-    with hq.db.session() as session:
+    with hq.db.read() as session:
         return auth.authenticate(session, hq.keys(), _bearer(request))
 
 
@@ -212,12 +212,15 @@ def create_app(db_url: str | None = None) -> FastAPI:
         """Rows of the device's store changed after ``cursor``, in version order."""
         if store_id is not None and store_id != who.store_id:
             raise ApiError(403, "store_forbidden", "a device pulls only the store it is enrolled to")
-        with _hq(request).db.session() as session:
+        with _hq(request).db.read() as session:
             return sync_pull.pull(session, who.store_id, cursor, limit)
 
     pack_api.add_routes(v1, caller, lambda r: _hq(r).db)
     v1.include_router(leaderboard_router(caller))
     app.include_router(v1)
+    # the shoppers' landing page (活码): human pages, no version headers
+    app.include_router(landing.make_router(lambda r: _hq(r).db, lambda r: _hq(r).keys().token_secret,
+                                           _client_address))
     return app
 
 

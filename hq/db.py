@@ -24,7 +24,7 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
 
@@ -39,8 +39,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            # IMMEDIATE: a read-then-write transaction never fails on a lock upgrade
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # IMMEDIATE: a read-then-write transaction never fails on a lock upgrade; readers take a
+            # plain BEGIN and read their WAL snapshot without waiting for writers
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -52,6 +53,8 @@ class Database:
         self.engine = make_engine(url)
         self.sqlite = is_sqlite(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = make_engine(url, read_only=True) if self.sqlite else self.engine
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -71,8 +74,21 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (one consistent snapshot); on SQLite it does not block writers."""
+        session = self._read_sessions()
+        try:
+            session.begin()
+            yield session
+        finally:
+            session.rollback()  # nothing to keep: readers never write
+            session.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
 
 
 def alembic_config(url: str) -> Config:
