@@ -35,6 +35,7 @@ from guide_app.domain.entities import SPECS
 from guide_app.domain.hlc import Stamp
 from guide_app.domain.merge import merge_row, merge_tombstone, tag_active
 from guide_app.domain.pinyin_keys import sort_key
+from guide_app.services.privacy import apply_export_limit
 from guide_app.services.purchases import refresh_purchase_totals_many
 from guide_app.sync.protocol import HistoryEntry, RowChange
 
@@ -134,6 +135,7 @@ class PageApplier:
         self.now_ms = now_ms
         self.stats = ApplyStats()
         self.reindex: set[str] = set()  # customer ids whose search keys must be rebuilt
+        self.fresh: set[str] = set()  # customers inserted by this page: no old search keys to drop
         self.unindex: set[str] = set()
         self.purchase_customers: set[str] = set()
         self.merged: dict[str, str] = {}  # merged customer id -> survivor id
@@ -233,7 +235,8 @@ class PageApplier:
             row["updated_at"] = stamp_ms
             row["sort_name"] = _sort_key(row.get("name") or "")
         elif entity == "customer_tag":
-            row["active"] = tag_active(row.get("added_hlc"), row.get("removed_hlc"))
+            # a tombstoned assignment is never active, whatever its add/remove stamps say
+            row["active"] = ch.deleted_hlc is None and tag_active(row.get("added_hlc"), row.get("removed_hlc"))
         return row
 
     def _merged_row(self, entity: str, cols: dict[str, Column[Any]], synced: list[str], cur: dict[str, Any],
@@ -256,7 +259,7 @@ class PageApplier:
             if "name" in changed_cols:
                 upd["sort_name"] = _sort_key(upd["name"] or "")
         elif entity == "customer_tag":
-            active = tag_active(result.values.get("added_hlc"), result.values.get("removed_hlc"))
+            active = tomb is None and tag_active(result.values.get("added_hlc"), result.values.get("removed_hlc"))
             if active != bool(cur.get("active")):
                 upd["active"] = active
         return upd
@@ -287,6 +290,7 @@ class PageApplier:
             if row.get("deleted_hlc") or row.get("merged_into"):
                 continue
             self.reindex.add(row["id"])
+            self.fresh.add(row["id"])
         for upd in updates:
             cur = existing[upd["id"]]
             merged_into = upd.get("merged_into", cur.get("merged_into"))
@@ -411,7 +415,7 @@ class PageApplier:
                        customer.c.wechat_id, customer.c.deleted_hlc, customer.c.merged_into)
                 .where(customer.c.id.in_(chunk))
             ).all())
-        drop = [{"pk": r.pk} for r in rows]
+        drop = [{"pk": r.pk} for r in rows if r.id not in self.fresh]
         if drop:
             self.session.execute(text("DELETE FROM customer_fts WHERE rowid = :pk"), drop)
             self.session.execute(text("DELETE FROM customer_search WHERE pk = :pk"), drop)
@@ -452,6 +456,8 @@ def apply_org(session: Session, org: dict[str, Any]) -> None:
             row.name = s.get("name", row.name)
             row.region_id = s.get("region_id")
             row.region_name = s.get("region_name", "") or ""
+    if "export_daily_limit" in org:
+        apply_export_limit(session, org["export_daily_limit"])
     guides = org.get("guides")
     if guides is None:
         return
