@@ -111,8 +111,8 @@ def take_screenshots(shell: AppShell, out_dir: Path) -> list[Path]:
         dialog.deleteLater()
 
     area("codes", "codes.png")
-    for name in ("leaderboard", "campaigns"):
-        area(name, f"empty-{name}.png")
+    area("leaderboard", "empty-leaderboard.png")
+    area("campaigns", "campaigns.png")
     area("settings", "settings.png")
 
     first = FirstRunDialog(lambda _s, _g: shell.services.ctx.actor)
