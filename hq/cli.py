@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("username")
 
+    p = asub.add_parser("set-export-limit", help="customers one person may export per day on a PC")
+    _add_db(p)
+    p.add_argument("limit", type=int)
+
     p = asub.add_parser("set-stores", help="replace the stores a guide or store manager works in")
     _add_db(p)
     p.add_argument("username")
@@ -177,6 +181,9 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
     elif cmd == "enable-account":
         account = org.enable_account(session, args.username)
         print(f"account {account.username} enabled")
+    elif cmd == "set-export-limit":
+        org.set_export_daily_limit(session, args.limit)
+        print(f"export limit: {args.limit} customers per person and day")
     elif cmd == "set-stores":
         account = org.set_stores(session, args.username, args.stores)
         print(f"account {account.username} now in {len(args.stores)} store(s)")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from guide_app.domain.ids import uuid7
 from guide_app.sync.protocol import AccountInfo, StoreInfo
-from hq.models import Account, AccountStore, AuthSession, Device, Region, Store
+from hq.models import Account, AccountStore, AuthSession, Device, OrgSetting, Region, Store
 from hq.security import hash_password
 
 ROLES = ("guide", "store_manager", "region_manager", "hq_admin")
@@ -92,7 +92,33 @@ def org_payload(session: Session, store: Store) -> dict[str, Any]:
         "stores": [store_info(session, store).model_dump()],
         "guides": guides,
         "org_version": store.org_version,
+        "export_daily_limit": export_daily_limit(session),
     }
+
+
+EXPORT_LIMIT_SETTING = "export_daily_limit"
+DEFAULT_EXPORT_LIMIT = 2000
+
+
+def export_daily_limit(session: Session) -> int:
+    """How many customers one person may export per day on a PC (``hq admin set-export-limit``)."""
+    value = session.scalar(select(OrgSetting.value).where(OrgSetting.name == EXPORT_LIMIT_SETTING))
+    try:
+        return max(0, int(value)) if value is not None else DEFAULT_EXPORT_LIMIT
+    except ValueError:
+        return DEFAULT_EXPORT_LIMIT
+
+
+def set_export_daily_limit(session: Session, limit: int) -> None:
+    """Change the limit and bump every store's org version, so each PC pulls it on its next sync."""
+    if limit < 0:
+        raise OrgError("the export limit cannot be negative")
+    row = session.get(OrgSetting, EXPORT_LIMIT_SETTING)
+    if row is None:
+        session.add(OrgSetting(name=EXPORT_LIMIT_SETTING, value=str(limit)))
+    else:
+        row.value = str(limit)
+    mark_org_changed(session, session.scalars(select(Store.id)).all())
 
 
 def mark_org_changed(session: Session, store_ids: Iterable[str]) -> None:

@@ -70,6 +70,8 @@ class Customer(SyncedMixin, Base):
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)  # epoch ms
     updated_at: Mapped[int] = mapped_column(Integer, nullable=False)
     merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # erased on request (PIPL): personal fields wiped everywhere; the row stays as a tombstone
+    erased: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=text("0"))
     # derived, local: rebuilt from purchases / name
     sort_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     last_purchase_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -305,6 +307,19 @@ class Setting(Base):
     __tablename__ = "app_setting"
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=False)
+
+
+class PcAccount(Base):
+    """Who may use this shared PC (local, never synced): a guide's PIN hash for the quick switch,
+    a manager's password verifier from their last online sign-in, and the failed-attempt count."""
+
+    __tablename__ = "pc_account"
+    guide_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pin_hash: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    password_verifier: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    failed_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class AuditLog(SyncedMixin, Base):

@@ -28,8 +28,8 @@ CUSTOMER = EntitySpec(
     fields=(
         "store_id", "name", "phone", "wechat_id", "gender", "birthday", "source", "owner_guide_id",
         "stage", "preferences", "sizes", "notes", "consent_phone", "consent_sms", "consent_wechat",
-        "created_at", "merged_into",
-    ),
+        "created_at", "merged_into", "erased",
+    ),  # erased: True once wiped on request; HQ then refuses every later write to the record
     text_fields=("name", "phone", "wechat_id", "preferences", "sizes", "notes", "source", "birthday"),
     consent_fields=("consent_phone", "consent_sms", "consent_wechat"),
     max_lengths=(("name", 60), ("wechat_id", 64), ("preferences", 2000), ("sizes", 500),

@@ -24,6 +24,7 @@ from guide_app.domain.phones import display_phone
 from guide_app.domain.stages import StageThresholds, derive_stage
 from guide_app.i18n import current_language, tr
 from guide_app.services.context import AppContext
+from guide_app.services.privacy import PrivacyService
 from guide_app.services.settings import read_stage_thresholds
 
 CHUNK = 500
@@ -45,6 +46,11 @@ _SELECT = (Customer.pk, Customer.id, Customer.name, Customer.phone, Customer.wec
            Customer.birthday, Customer.stage, Customer.owner_guide_id, Customer.source, Customer.preferences,
            Customer.sizes, Customer.notes, Customer.total_spent_cents, Customer.order_count,
            Customer.last_purchase_at, Customer.created_at)
+
+
+# opt-out wins everywhere: a customer who opted out on any channel never leaves the PC in a file
+_CONTACTABLE = (Customer.consent_phone != "opted_out", Customer.consent_sms != "opted_out",
+                Customer.consent_wechat != "opted_out", Customer.erased.is_(False))
 
 
 @dataclass
@@ -93,7 +99,7 @@ class _Reader:
             with self.ctx.read() as s:
                 found = {r.pk if by_pk else r.id: r for r in s.execute(
                     select(*_SELECT).where(key_col.in_(chunk), Customer.deleted_hlc.is_(None),
-                                           Customer.store_id == self.ctx.store_id))}
+                                           Customer.store_id == self.ctx.store_id, *_CONTACTABLE))}
                 ids = [r.id for r in found.values()]
                 tags: dict[str, list[str]] = {}
                 for cid, name in s.execute(
@@ -198,11 +204,14 @@ def export_customers(
     lang: str | None = None,
 ) -> ExportResult:
     """Write ``customers`` (list pks or ids, in the order to export; deleted or other stores'
-    customers are left out) to ``path``, CSV or XLSX by its suffix, headers in the UI language."""
+    customers are left out, as are those who opted out on any channel) to ``path``, CSV or XLSX by
+    its suffix, headers in the UI language. Managers only, within HQ's daily limit, and audited."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise UserError("export.bad_format", suffix=path.suffix or path.name)
+    privacy = PrivacyService(ctx)
+    privacy.authorize_export(len(customers))  # managers only, within HQ's daily limit; refusals are logged
     lang = lang or current_language()
     progress = progress or (lambda done, total: None)
     cancelled = cancelled or (lambda: False)
@@ -232,6 +241,7 @@ def export_customers(
             part.unlink(missing_ok=True)
             return ExportResult(path, rows, cancelled=True)
         os.replace(part, path)
+        privacy.record_export(rows, fmt, path.name)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise UserError("export.write_failed", detail=exc.strerror or str(exc)) from exc

@@ -16,6 +16,11 @@ from guide_app.views.screenshots import sample_import_file
 from tests.gui.conftest import settle
 
 
+def opted_out(services: AppServices, customer_id: str) -> bool:
+    d = services.query.detail(customer_id)
+    return "opted_out" in (d.consent_phone, d.consent_sms, d.consent_wechat)
+
+
 def _dialog(qtbot: QtBot, services: AppServices) -> ImportDialog:
     dialog = ImportDialog(services)
     qtbot.addWidget(dialog)
@@ -109,7 +114,8 @@ def test_export_the_current_list(qtbot: QtBot, services: AppServices, tmp_path: 
     with qtbot.waitSignal(export.finished, timeout=20_000) as done:
         export.export_to(target, pks)
     result = done.args[0]
-    assert isinstance(result, ExportResult) and result.rows == len(pks) and not result.cancelled
+    contactable = [r for r in services.query.rows(pks) if not opted_out(services, r.id)]  # opt-outs stay out
+    assert isinstance(result, ExportResult) and result.rows == len(contactable) and not result.cancelled
     sheet = openpyxl.load_workbook(target).active
-    assert sheet is not None and sheet.max_row == len(pks) + 1
+    assert sheet is not None and sheet.max_row == len(contactable) + 1
     assert sheet.cell(1, 1).value == "姓名"

@@ -135,7 +135,7 @@ def test_export_by_ids_and_of_an_empty_list(tmp_path: Path) -> None:
 
 def test_another_guides_personal_tags_are_not_exported(tmp_path: Path) -> None:
     ctx, pks = book(tmp_path)
-    wang = AppContext(ctx.db, Actor(WANG, STORE))
+    wang = AppContext(ctx.db, Actor(WANG, STORE, role="store_manager"))  # exports are for managers
     wang_tags = TagService(wang)
     mine = wang_tags.create_tag(wang_tags.create_group("王的私人标签", scope="personal"), "难缠")
     zs = next(c for c in customers(ctx) if c.name == "张三")

@@ -22,6 +22,15 @@ def upgrade() -> None:
     sa.Column('value', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('pc_account',
+    sa.Column('guide_id', sa.String(length=36), nullable=False),
+    sa.Column('pin_hash', sa.Text(), nullable=False),
+    sa.Column('password_verifier', sa.Text(), nullable=False),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('guide_id')
+    )
     op.create_table('audit_log',
     sa.Column('pk', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('store_id', sa.String(length=36), nullable=False),
@@ -56,6 +65,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.Integer(), nullable=False),
     sa.Column('updated_at', sa.Integer(), nullable=False),
     sa.Column('merged_into', sa.String(length=36), nullable=True),
+    sa.Column('erased', sa.Boolean(), server_default=sa.text('0'), nullable=False),
     sa.Column('sort_name', sa.String(length=200), nullable=False),
     sa.Column('last_purchase_at', sa.Integer(), nullable=True),
     sa.Column('total_spent_cents', sa.Integer(), nullable=False),
@@ -385,4 +395,5 @@ def downgrade() -> None:
 
     op.drop_table('customer')
     op.drop_table('audit_log')
+    op.drop_table('pc_account')
     op.drop_table('app_setting')

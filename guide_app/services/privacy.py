@@ -1,0 +1,100 @@
+"""Who sees a customer's phone number, and who may take the book off this PC.
+
+- Everyone sees phones masked (138****5678) wherever they are shown: lists, the record page, search
+  results, history, campaign targets, and what is copied to the clipboard. Searching by digits still
+  finds the customer; the result shows the mask.
+- Revealing one number (or copying it unmasked) is one click for anyone, and writes an audit entry
+  (who, which customer, when) in the same transaction as the read.
+- Exporting customer data is for managers only, always audited, and limited per person and day by
+  HQ (``export_daily_limit`` in the org data of a pull; :data:`DEFAULT_EXPORT_LIMIT` until HQ says).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guide_app.db.models import Customer
+from guide_app.db.state import get_setting, set_setting
+from guide_app.domain.errors import UserError
+from guide_app.domain.phones import display_phone, mask_phone
+from guide_app.services.audit import exported_today, record
+from guide_app.services.context import AppContext
+
+EXPORT_LIMIT_KEY = "hq.export_daily_limit"
+DEFAULT_EXPORT_LIMIT = 2000
+
+
+def masked(e164: str) -> str:
+    return mask_phone(e164)
+
+
+def export_limit(session: Session) -> int:
+    value = get_setting(session, EXPORT_LIMIT_KEY, DEFAULT_EXPORT_LIMIT)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else DEFAULT_EXPORT_LIMIT
+
+
+def apply_export_limit(session: Session, value: Any) -> None:
+    """The limit HQ sent with the org data (sync apply calls this; a bad value keeps the old one)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        set_setting(session, EXPORT_LIMIT_KEY, value)
+
+
+class PrivacyService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def _phone_of(self, s: Session, customer_id: str) -> tuple[str, str]:
+        row = s.execute(select(Customer.phone, Customer.name, Customer.store_id, Customer.deleted_hlc,
+                               Customer.erased).where(Customer.id == customer_id)).first()
+        if row is None or row.store_id != self.ctx.store_id or row.deleted_hlc is not None or row.erased:
+            raise UserError("customer.not_found")
+        return row.phone, row.name
+
+    def reveal_phone(self, customer_id: str) -> str:
+        """The full number of one customer, for one look; the audit log records who looked."""
+        return self._unmasked(customer_id, "reveal_phone")
+
+    def copy_phone(self, customer_id: str) -> str:
+        """The full number for the clipboard (audited like a reveal)."""
+        return self._unmasked(customer_id, "copy_phone")
+
+    def _unmasked(self, customer_id: str, action: str) -> str:
+        with self.ctx.write() as w:
+            phone, _name = self._phone_of(w.session, customer_id)
+            if not phone:
+                return ""
+            record(w, action, customer_id)
+        return display_phone(phone)
+
+    # --- export ---------------------------------------------------------------------------------
+    def may_export(self) -> bool:
+        return self.ctx.actor.is_manager
+
+    def export_allowance(self) -> int:
+        """How many customers the signed-in manager may still export today (0 for guides)."""
+        if not self.may_export():
+            return 0
+        with self.ctx.read() as s:
+            limit = export_limit(s)
+        return max(0, limit - exported_today(self.ctx, self.ctx.actor.guide_id))
+
+    def authorize_export(self, count: int) -> None:
+        """Refuse (and log the refusal) an export by a guide, or one over today's allowance."""
+        if not self.may_export():
+            with self.ctx.write() as w:
+                record(w, "export_refused", "", rows=count, reason="not_manager")
+            raise UserError("security.export.managers_only")
+        left = self.export_allowance()
+        if count > left:
+            with self.ctx.db.read() as s:
+                limit = export_limit(s)
+            with self.ctx.write() as w:
+                record(w, "export_refused", "", rows=count, reason="daily_limit", limit=limit)
+            raise UserError("security.export.over_limit", limit=limit, left=left, count=count)
+
+    def record_export(self, rows: int, fmt: str, file_name: str) -> None:
+        with self.ctx.write() as w:
+            record(w, "export", "", rows=rows, format=fmt, file=file_name[-80:])
