@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from guide_app.i18n import tr
 from guide_app.views.app_services import AppServices
+from guide_app.views.boards_page import BoardsPage
 from guide_app.views.campaigns_page import CampaignsPage
 from guide_app.views.codes_page import CodesPage
 from guide_app.views.customers_page import CustomersPage
@@ -90,7 +91,7 @@ class MainWindow(QMainWindow):
             "customers": self.customers,
             "tags": self.tags,
             "codes": titled("codes", CodesPage.for_app(services)),
-            "leaderboard": EmptyAreaPage("leaderboard"),
+            "leaderboard": BoardsPage(services),
             "campaigns": titled("campaigns", CampaignsPage(services.ctx, services.runner,
                                                            packs_dir=services.data_dir / "packs")),
             "settings": self.settings,
