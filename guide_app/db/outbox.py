@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from guide_app.db.models import Base, Outbox
+from guide_app.db.bulk import insert_values
+from guide_app.db.models import Outbox
 from guide_app.domain.ids import uuid7
 
 
@@ -60,8 +61,7 @@ def add(session: Session, values: dict[str, Any]) -> Outbox:
 
 def append_many(session: Session, mutations: Sequence[dict[str, Any]]) -> None:
     """Insert :func:`mutation` rows with one executemany; ``device_seq`` follows the list order."""
-    if mutations:
-        session.execute(insert(Base.metadata.tables["outbox"]), list(mutations))
+    insert_values(session, Outbox, mutations)
 
 
 def pending_count(session: Session) -> int:

@@ -29,32 +29,28 @@ def index_customer(session: Session, pk: int, store_id: str, name: str, phone: s
     index_customers(session, [(pk, store_id, name, phone, wechat_id)])
 
 
+_FTS_INSERT = ("INSERT INTO customer_fts(rowid, name, py_full, py_initials, phone_digits, wechat) "
+               "VALUES (?, ?, ?, ?, ?, ?)")
+_SEARCH_UPSERT = ("INSERT OR REPLACE INTO customer_search(pk, store_id, name, py_full, py_initials, phone_digits, "
+                  "wechat) VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
 def index_customers(session: Session, rows: Sequence[tuple[int, str, str, str, str]], *,
                     fresh: Sequence[bool] = ()) -> None:
     """(Re)write the search keys of ``(pk, store_id, name, phone, wechat_id)`` rows, one executemany per
     statement. ``fresh[i]`` says row i has no keys yet (a customer inserted in this write): its old
     FTS row need not be deleted."""
-    params = [{"pk": pk, "store_id": store_id, **search_keys(name, phone, wechat_id)}
-              for pk, store_id, name, phone, wechat_id in rows]
-    if not params:
+    if not rows:
         return
-    stale = [{"pk": p["pk"]} for i, p in enumerate(params) if not (i < len(fresh) and fresh[i])]
+    keyed = [(pk, store_id, search_keys(name, phone, wechat_id)) for pk, store_id, name, phone, wechat_id in rows]
+    conn = session.connection()
+    stale = [(pk,) for i, (pk, _, _) in enumerate(keyed) if not (i < len(fresh) and fresh[i])]
     if stale:
-        session.execute(text("DELETE FROM customer_fts WHERE rowid = :pk"), stale)
-    session.execute(
-        text(
-            "INSERT INTO customer_fts(rowid, name, py_full, py_initials, phone_digits, wechat) "
-            "VALUES (:pk, :name, :py_full, :py_initials, :phone_digits, :wechat)"
-        ),
-        params,
-    )
-    session.execute(
-        text(
-            "INSERT OR REPLACE INTO customer_search(pk, store_id, name, py_full, py_initials, phone_digits, wechat) "
-            "VALUES (:pk, :store_id, :name, :py_full, :py_initials, :phone_digits, :wechat)"
-        ),
-        params,
-    )
+        conn.exec_driver_sql("DELETE FROM customer_fts WHERE rowid = ?", stale)
+    conn.exec_driver_sql(_FTS_INSERT, [(pk, k["name"], k["py_full"], k["py_initials"], k["phone_digits"], k["wechat"])
+                                       for pk, _, k in keyed])
+    conn.exec_driver_sql(_SEARCH_UPSERT, [(pk, store_id, k["name"], k["py_full"], k["py_initials"],
+                                           k["phone_digits"], k["wechat"]) for pk, store_id, k in keyed])
 
 
 def unindex_customer(session: Session, pk: int) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from guide_app.domain.pinyin_keys import sort_key
 from guide_app.services.context import AppContext, Writer
 
 _LIMITS = dict(CUSTOMER.max_lengths)
+# names repeat (王伟, 张伟…) and phrase-aware pinyin costs more than the rest of a row's Python: once per name
+_sort_key = lru_cache(maxsize=65536)(sort_key)
 
 
 @dataclass
@@ -130,7 +133,7 @@ def insert_customer(w: Writer, values: dict[str, Any], *, kind: str = "create",
     if not values.get("owner_guide_id"):
         values["owner_guide_id"] = w.ctx.actor.guide_id
     synced = {**values, **(extra or {}), "store_id": w.ctx.store_id, "created_at": now}
-    row = Customer(id=uuid7(now), updated_at=now, sort_name=sort_key(values["name"]), field_hlc={})
+    row = Customer(id=uuid7(now), updated_at=now, sort_name=_sort_key(values["name"]), field_hlc={})
     w.apply("customer", row, synced, new=True)
     _index(w, row)
     _history(w, row.id, kind, {k: (None, v) for k, v in values.items() if v not in ("", None)})
@@ -142,7 +145,7 @@ def update_customer_row(w: Writer, row: Customer, values: dict[str, Any], *, kin
     if old:
         row.updated_at = w.ctx.now_ms()
         if "name" in old:
-            row.sort_name = sort_key(row.name)
+            row.sort_name = _sort_key(row.name)
         if old.keys() & {"name", "phone", "wechat_id"}:
             _index(w, row)
         _history(w, row.id, kind, {k: (v, getattr(row, k)) for k, v in old.items()})
