@@ -2,9 +2,10 @@
 they stay). Managers only.
 
 What moves with a customer: the owner (so their reminders appear in the new guide's due list, which
-is by owner), their open campaign tasks, and — when the whole book of a guide is handed over — the
-guide's active acquisition codes (活码), so later scans reach the new guide. Past follow-ups and
-purchases keep their author: they are what the old guide did.
+is by owner) and their open campaign tasks. Past follow-ups, purchases and done tasks keep their
+author: they are what the old guide did. The customer's source (the 活码 that brought them) is
+history and stays; the codes themselves stay with their guide, because HQ refuses to re-point a
+printed code (``code_immutable``: every poster would silently change hands).
 
 Each customer's history shows the transfer (owner old → new, and the handover note); one audit
 entry records the whole hand-over. On the boards a transferred customer is never "new": HQ's ledger
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from guide_app.db.models import AcquisitionCode, CampaignTask, Customer, CustomerHistory, Guide
+from guide_app.db.models import CampaignTask, Customer, CustomerHistory, Guide
 from guide_app.domain.errors import UserError
 from guide_app.services.audit import record
 from guide_app.services.context import AppContext, Writer
@@ -34,7 +35,6 @@ class TransferResult:
     customers: int = 0
     per_guide: dict[str, int] = field(default_factory=dict)
     tasks: int = 0
-    codes: int = 0
 
 
 def split_evenly(customer_ids: Sequence[str], targets: Sequence[str]) -> dict[str, str]:
@@ -67,20 +67,19 @@ class TransferService:
         out = [(gid, name, len(self.customers_of(gid))) for gid, name in gone]
         return [g for g in out if g[2]]
 
-    def transfer(self, from_guide_id: str, assignment: dict[str, str], note: str = "", *,
-                 codes_to: str | None = None) -> TransferResult:
+    def transfer(self, from_guide_id: str, assignment: dict[str, str], note: str = "") -> TransferResult:
         """Give each customer of ``assignment`` (customer id → new guide id) to its new guide.
 
         Every customer must belong to ``from_guide_id``; every new guide must be an active guide of
-        this store other than ``from_guide_id``. ``codes_to`` also hands over the old guide's active
-        acquisition codes. All of it is one transaction: it happens entirely or not at all."""
+        this store other than ``from_guide_id``. All of it is one transaction: it happens entirely or
+        not at all."""
         self._require_manager()
         note = (note or "").strip()
         if len(note) > NOTE_MAX:
             raise UserError("security.transfer.note_too_long", limit=NOTE_MAX)
         if not assignment:
             raise UserError("security.transfer.nothing_selected")
-        targets = set(assignment.values()) | ({codes_to} if codes_to else set())
+        targets = set(assignment.values())
         if len(targets) > MAX_TARGETS:
             raise UserError("security.transfer.too_many_targets", limit=MAX_TARGETS)
         result = TransferResult()
@@ -100,26 +99,18 @@ class TransferService:
             for task in tasks:
                 w.apply("campaign_task", task, {"guide_id": assignment[task.customer_id]})
             result.tasks = len(tasks)
-            if codes_to:
-                codes = w.session.scalars(select(AcquisitionCode).where(
-                    AcquisitionCode.store_id == self.ctx.store_id, AcquisitionCode.guide_id == from_guide_id,
-                    AcquisitionCode.disabled.is_(False), AcquisitionCode.deleted_hlc.is_(None))).all()
-                for code in codes:
-                    w.apply("acquisition_code", code, {"guide_id": codes_to})
-                result.codes = len(codes)
             result.customers = len(assignment)
             record(w, "transfer", from_guide_id, customers=result.customers, to=result.per_guide,
-                   tasks=result.tasks, codes=result.codes, note=note[:200])
+                   tasks=result.tasks, note=note[:200])
         return result
 
     def transfer_evenly(self, from_guide_id: str, customer_ids: Sequence[str] | None, targets: Sequence[str],
-                        note: str = "", *, codes_to: str | None = None) -> TransferResult:
+                        note: str = "") -> TransferResult:
         """All of the guide's customers (``customer_ids`` None) or the given ones, shared out evenly."""
         if not targets:
             raise UserError("security.transfer.no_target")
         ids = self.customers_of(from_guide_id) if customer_ids is None else list(customer_ids)
-        return self.transfer(from_guide_id, split_evenly(ids, list(dict.fromkeys(targets))), note,
-                             codes_to=codes_to)
+        return self.transfer(from_guide_id, split_evenly(ids, list(dict.fromkeys(targets))), note)
 
     # --- parts ---------------------------------------------------------------------------------------
     def _check_targets(self, w: Writer, from_guide_id: str, targets: set[str]) -> None:

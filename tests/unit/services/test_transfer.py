@@ -60,17 +60,16 @@ def test_a_departed_guides_whole_book_goes_evenly_with_tasks_codes_and_history(s
     code = add_code(store)
     svc = TransferService(manager(store))
     assert svc.departed_with_customers() == [("guide-1", "小王", 5)]  # HQ disabled 小王: ask the manager
-    result = svc.transfer_evenly("guide-1", None, ["guide-2", "guide-3"], "小王离职，客户交给小李和小张",
-                                 codes_to="guide-2")
-    assert (result.customers, result.per_guide, result.tasks, result.codes) == (
-        5, {"guide-2": 3, "guide-3": 2}, 1, 1)
+    result = svc.transfer_evenly("guide-1", None, ["guide-2", "guide-3"], "小王离职，客户交给小李和小张")
+    assert (result.customers, result.per_guide, result.tasks) == (5, {"guide-2": 3, "guide-3": 2}, 1)
     assert svc.customers_of("guide-1") == [] and svc.departed_with_customers() == []
     assert len(svc.customers_of("guide-2")) == 3 and len(svc.customers_of("guide-3")) == 2
     with store.read() as s:
         tasks = {t.id: t.guide_id for t in s.scalars(select(CampaignTask))}
         assert tasks[done_task] == "guide-1"  # done work stays with who did it
         assert tasks[open_task] in ("guide-2", "guide-3")
-        assert s.scalars(select(AcquisitionCode.guide_id).where(AcquisitionCode.id == code)).one() == "guide-2"
+        # a printed code stays with its guide (HQ refuses to re-point one); the source stays history
+        assert s.scalars(select(AcquisitionCode.guide_id).where(AcquisitionCode.id == code)).one() == "guide-1"
         hist = s.scalars(select(CustomerHistory).where(CustomerHistory.customer_id == ids[0],
                                                        CustomerHistory.kind == "transfer")).all()
         assert {(h.field, h.old_value, h.by_guide_id) for h in hist} == {
@@ -101,5 +100,5 @@ def test_a_selection_by_hand_and_the_refusals(store: AppContext) -> None:
     assert exc.value.key == "security.transfer.managers_only"
     assert svc.customers_of("guide-1") == sorted(ids, key=lambda c: svc.customers_of("guide-1").index(c))
     result = svc.transfer("guide-1", {ids[0]: "guide-2", ids[2]: "guide-3"}, "")
-    assert result.per_guide == {"guide-2": 1, "guide-3": 1} and result.codes == 0
+    assert result.per_guide == {"guide-2": 1, "guide-3": 1}
     assert svc.customers_of("guide-1") == [ids[1]]  # the rest stays
