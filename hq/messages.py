@@ -61,6 +61,7 @@ MESSAGES_ZH: dict[str, str] = {
     "rej.corp_read_only": "企业标签由总部维护，门店不能修改",
     "rej.code_taken": "活码“{value}”已被占用，请重新生成",
     "rej.bad_code": "活码“{value}”格式不正确",
+    "rej.code_immutable": "活码建好后不能修改{field}（已印出的二维码仍指向原来的设置），请新建一个活码",
     "rej.audit_immutable": "操作记录一经保存不能修改",
     "rej.store_change": "记录不能移到其他门店",
 }

@@ -333,3 +333,7 @@ class LedgerStoreMonth(Base):
         Index("ix_ledger_store_month_region", "metric", "region_id", "month", "store_id", "value"),
         Index("ix_ledger_store_month_all", "metric", "month", "store_id", "region_id", "value"),
     )
+
+
+# the landing page's tables live in their own module; loading them here keeps one metadata for migrations
+from hq import landing_models as _landing_models  # noqa: E402,F401

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from guide_app.domain.entities import SPECS
 from guide_app.sync.protocol import HistoryEntry, PullResponse, RowChange
+from hq import code_stats
 from hq.errors import ApiError
 from hq.models import CustomerHistory, Store, SyncRow
 from hq.org import org_payload
@@ -89,4 +90,5 @@ def pull(session: Session, store_id: str, cursor: int, limit: int) -> PullRespon
         store_version=top,
         server_time_ms=now_ms(),
         org=org,
+        code_stats=code_stats.changed(session, store_id, cursor, next_cursor),
     )

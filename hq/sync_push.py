@@ -176,6 +176,11 @@ def _scope(ctx: PushContext, m: Mutation, existing: SyncRow | None) -> None:
             for name in ("customer_id", "tag_id"):
                 if name in m.fields and m.fields[name] != existing.data.get(name):
                     raise Rejected("bad_value", field=name, value=m.fields[name])
+        if m.entity == "acquisition_code":
+            # printed codes point at this text, guide and store: changing them would re-route every poster
+            for name, label in (("code", "活码文字"), ("guide_id", "所属导购")):
+                if name in m.fields and m.fields[name] != existing.data.get(name):
+                    raise Rejected("code_immutable", field=label)
     else:
         if ctx.elsewhere(m.entity, m.entity_id):
             raise Rejected("other_store")

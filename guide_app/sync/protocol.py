@@ -129,6 +129,23 @@ class HistoryEntry(BaseModel):
     winner_hlc: str
 
 
+class CodeStatDay(BaseModel):
+    """One acquisition code's figures for one day (YYYY-MM-DD in the org's time zone)."""
+
+    day: str
+    scans: int = 0
+    leads: int = 0
+    new_customers: int = 0
+    existing_customers: int = 0
+
+
+class CodeStatsChange(BaseModel):
+    """HQ-owned: every day of one code's figures, replacing what the PC holds for that code."""
+
+    code_id: str
+    days: list[CodeStatDay]
+
+
 class PullResponse(BaseModel):
     rows: list[RowChange]
     history: list[HistoryEntry] = Field(default_factory=list)
@@ -137,6 +154,7 @@ class PullResponse(BaseModel):
     store_version: int  # the store's current version, for progress of an initial sync
     server_time_ms: int
     org: dict[str, Any] | None = None  # HQ-owned: stores, guides (sent on the first page and on change)
+    code_stats: list[CodeStatsChange] = Field(default_factory=list)  # codes whose figures changed in this page
 
 
 # --- leaderboards: GET /v1/leaderboards, GET /v1/leaderboards/trend ------------------------------
