@@ -29,6 +29,7 @@ from guide_app.db.state import get_state, set_state
 from guide_app.domain.errors import UserError
 from guide_app.domain.hlc import Stamp
 from guide_app.i18n import tr
+from guide_app.services.codes import StatDay, replace_code_stats
 from guide_app.services.context import Actor, AppContext, wall_ms
 from guide_app.services.sync_apply import apply_org, apply_page
 from guide_app.sync.backoff import Backoff
@@ -115,6 +116,8 @@ class DbLocalStore:
             if page.org:
                 apply_org(s, page.org)
             apply_page(s, page.rows, page.history, now_ms=self.now_ms())
+            for stats in page.code_stats:  # HQ-owned figures of the codes that moved, replaced whole
+                replace_code_stats(s, stats.code_id, [StatDay(**d.model_dump()) for d in stats.days])
             set_state(s, PULL_CURSOR, str(page.next_cursor))
             set_state(s, STORE_VERSION, str(page.store_version))
 
