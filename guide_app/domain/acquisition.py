@@ -21,5 +21,12 @@ def is_import(source: str) -> bool:
 
 
 def shown_source(source: str) -> str:
-    """The source without the import mark, for display."""
+    """The source without the import mark, for display and editing."""
+    if source == IMPORT_SOURCE:
+        return ""
     return source.removeprefix(IMPORT_PREFIX) if source.startswith(IMPORT_PREFIX) else source
+
+
+def edited_source(stored: str, typed: str) -> str:
+    """What a form saves: the stored value (mark included) while the guide left the shown text alone."""
+    return stored if typed == shown_source(stored) else typed

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select
 
 from guide_app.db.models import Customer, CustomerTag, Guide, Tag, TagGroup
+from guide_app.domain.acquisition import shown_source
 from guide_app.domain.errors import UserError
 from guide_app.domain.phones import display_phone
 from guide_app.domain.stages import StageThresholds, derive_stage
@@ -122,7 +123,7 @@ class _Reader:
             "name": r.name, "phone": display_phone(r.phone), "wechat_id": r.wechat_id,
             "gender": tr(f"gender.{r.gender}", lang=self.lang), "birthday": r.birthday,
             "stage": tr(f"stage.{stage}", lang=self.lang), "tags": self.tag_sep.join(tags),
-            "owner": self.guides.get(r.owner_guide_id, ""), "source": r.source,
+            "owner": self.guides.get(r.owner_guide_id, ""), "source": shown_source(r.source),
             "preferences": r.preferences, "sizes": r.sizes, "notes": r.notes,
             "total_spent": round(r.total_spent_cents / 100, 2), "order_count": r.order_count,
             "last_purchase": _local_date(r.last_purchase_at), "created": _local_date(r.created_at),

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text
 
 from guide_app.db.models import Customer, CustomerHistory, Guide
+from guide_app.domain.acquisition import import_source
 from guide_app.domain.errors import UserError
 from guide_app.i18n import tr
 from guide_app.services.context import AppContext, Writer
@@ -294,7 +295,8 @@ class ImportJob:
         if existing is None:
             values = dict(p.values)
             values["owner_guide_id"] = values["owner_guide_id"] or self.options.owner_guide_id
-            customer = insert_customer(w, values, kind="import")
+            # marked as imported, so the leaderboards count it apart from acquisitions
+            customer = insert_customer(w, values, kind="import", extra={"source": import_source(values.get("source") or "")})
             known.created(customer)  # a later row of this batch with its phone or WeChat id merges into it
             changed = True
         else:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from guide_app.domain.acquisition import shown_source
 from guide_app.domain.entities import FOLLOW_UP_KINDS
 from guide_app.i18n import tr
 from guide_app.services.book_records import CustomerDetail
@@ -281,7 +282,7 @@ class CustomerDetailDialog(QDialog):
             f'color:{chip_colors(t.color)[1].name()};">&nbsp;{t.name}&nbsp;</span>' for t in d.tags))
         values = {
             "phone": formatting.masked(d.phone), "wechat_id": d.wechat_id, "gender": tr(f"gender.{d.gender}"),
-            "birthday": d.birthday, "source": d.source, "owner": d.owner_name, "preferences": d.preferences,
+            "birthday": d.birthday, "source": shown_source(d.source), "owner": d.owner_name, "preferences": d.preferences,
             "sizes": d.sizes, "notes": d.notes, "consent_phone": tr(f"ui.consent.{d.consent_phone}"),
             "consent_sms": tr(f"ui.consent.{d.consent_sms}"), "consent_wechat": tr(f"ui.consent.{d.consent_wechat}"),
             "created_at": formatting.day_time(d.created_at),

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from guide_app.domain.acquisition import edited_source, shown_source
 from guide_app.domain.entities import GENDERS, MANUAL_STAGES
 from guide_app.domain.errors import UserError
 from guide_app.domain.phones import display_phone
@@ -167,7 +168,8 @@ class CustomerFormDialog(QDialog):
         self.wechat_id.setText(data.wechat_id)
         self.gender.setCurrentIndex(max(0, self.gender.findData(data.gender)))
         self.birthday.setText(data.birthday)
-        self.source.setText(data.source)
+        self.source.setText(shown_source(data.source))
+        self._source = data.source
         self.stage.setCurrentIndex(max(0, self.stage.findData(data.stage)))
         self.preferences.setText(data.preferences)
         self.sizes.setText(data.sizes)
@@ -178,7 +180,7 @@ class CustomerFormDialog(QDialog):
         return CustomerInput(
             name=self.name.text(), phone=self.phone.text(), wechat_id=self.wechat_id.text(),
             gender=str(self.gender.currentData() or ""), birthday=typed_day(self.birthday.text()),
-            source=self.source.text(), owner_guide_id=getattr(self, "_owner", ""),
+            source=edited_source(getattr(self, "_source", ""), self.source.text()), owner_guide_id=getattr(self, "_owner", ""),
             stage=str(self.stage.currentData() or ""), preferences=self.preferences.text(),
             sizes=self.sizes.text(), notes=self.notes.toPlainText(),
         )

@@ -142,3 +142,28 @@ def test_value_formatting() -> None:
     assert format_value("orders", 3.0) == "3" and format_value("task_rate", None) == "—"
     assert format_change("orders", 5, 3) == "+2" and format_change("sales", 100, 300) == "−¥2.00"
     assert format_change("orders", 3, 3) == "±0" and format_change("task_rate", 0.5, None) == ""
+
+
+def test_imported_customers_are_marked_and_not_pending_acquisitions(
+        signed_in: tuple[BoardService, SyncService, AppContext], tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from guide_app.db.models import Outbox
+    from guide_app.services.import_files import sniff
+    from guide_app.services.importer import ImportJob, ImportOptions
+
+    boards, sync, ctx = signed_in
+    path = tmp_path / "members.csv"
+    path.write_text("姓名,手机,来源\n吴昊,13812345671,老会员\n郑爽,13812345672,\n", encoding="utf-8")
+    preview = sniff(path)
+    report = ImportJob(ctx, path, preview.mapping, ImportOptions(format=preview.format)).run()
+    assert report.imported == 2
+    add(ctx, "门店新客", "13812345673")
+    with ctx.db.read() as s:
+        sources = sorted(str(f.get("source")) for f in s.scalars(select(Outbox.fields).where(
+            Outbox.entity == "customer", Outbox.status == "pending")) if "created_at" in f)
+    assert sources == ["", "import", "import:老会员"]
+    assert boards.pending_acquisitions() == 1  # imports are not acquisitions
+    sync.sync_now()
+    board = boards.board(BoardRequest(scope="store", metric="imports", period="today"))
+    assert board.mine() is not None and board.mine().value == 2  # type: ignore[union-attr]
