@@ -352,3 +352,22 @@ def test_search_keys_of_imported_customers_point_at_their_rows(tmp_path: Path) -
                              "WHERE customer_fts MATCH :q"), {"q": '"13812340017"'}).scalars().all()
     assert len(pairs) == 26 and all(a == b and c == d[3:] for a, b, c, d in pairs)
     assert fts == ["客户17"]
+
+
+def test_an_import_gives_back_a_tag_that_was_taken_off(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    tags = TagService(ctx)
+    vip = tags.create_tag(tags.create_group("会员"), "VIP")
+    cid = CustomerService(ctx).create(CustomerInput(name="张三", phone="13812345678"))
+    tags.assign([cid], vip)
+    tags.unassign([cid], vip)
+    path = tmp_path / "t.csv"
+    path.write_text("姓名,手机,标签\n张三,13812345678,VIP\n张三,13812345678,VIP\n", encoding="utf-8")
+    report = run(ctx, path)
+    assert (report.merged, report.skipped) == (1, 1)  # the second row finds it already given back
+    assert tags.tags_of(cid) == [vip]
+    with ctx.read() as s:
+        row = s.scalars(select(CustomerTag).where(CustomerTag.customer_id == cid)).one()
+        last = s.scalars(select(Outbox).order_by(Outbox.device_seq.desc())).first()
+    assert row.active and row.added_hlc > (row.removed_hlc or "")
+    assert last is not None and last.entity == "customer_tag" and set(last.fields) == {"added_hlc"}
