@@ -171,6 +171,15 @@ class SyncStatusWidget(QWidget):
         return dialog
 
 
+def field_label(entity: str, field: str) -> str:
+    """A changed field as the guide knows it; a field without a name of its own reads as the record."""
+    for key in (f"sync.field.{entity}.{field}", f"field.{field}"):
+        text = tr(key)
+        if text != key:
+            return text
+    return tr(f"sync.entity.{entity}")
+
+
 class RejectedDialog(QDialog):
     """Changes HQ refused, with why; 修正 opens the customer and re-sends, 放弃 gives the change up."""
 
@@ -223,12 +232,18 @@ class RejectedDialog(QDialog):
         self.rows = rows
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            record = r.title or tr(f"sync.entity.{r.entity}")
-            fields = "、".join(tr(f"field.{f}") if tr(f"field.{f}") != f"field.{f}" else f for f in r.fields)
+            kind = tr(f"sync.entity.{r.entity}")
+            record = kind if not r.title else r.title if r.entity == "customer" else f"{r.title}（{kind}）"
+            if "store_id" in r.fields:  # only a new row carries its store: say "new" rather than list it all
+                fields = tr("sync.ui.new_record", kind=kind)
+            else:
+                fields = "、".join(dict.fromkeys(field_label(r.entity, f) for f in r.fields))
             for col, value in enumerate((day_time(r.at), record, fields, r.reason)):
                 item = QTableWidgetItem(value)
                 item.setToolTip(value)
                 self.table.setItem(i, col, item)
+        for col in range(3):
+            self.table.resizeColumnToContents(col)
         if rows:
             self.table.selectRow(0)
         else:

@@ -92,6 +92,7 @@ def test_status_widget_and_refused_change_dialog(qtbot: QtBot, tmp_path: Path, h
     assert isinstance(dialog, RejectedDialog)
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=5000)
     assert dialog.table.item(0, 1).text() == "未来客户"
+    assert dialog.table.item(0, 2).text() == "新建客户"
     assert "时间" in dialog.table.item(0, 3).text()  # HQ's reason, in Chinese
     opened: list[str] = []
     controller.open_customer.connect(opened.append)
