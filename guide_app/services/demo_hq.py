@@ -8,6 +8,7 @@ database, and stopping the demo stops it.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -81,6 +82,7 @@ class EmbeddedHQ:
                  "--log-level", "warning"],
                 stdout=out, stderr=subprocess.STDOUT, env=env)
         hq = cls(f"http://127.0.0.1:{port}", process, log_path)
+        atexit.register(hq.stop)  # also when the app leaves by an unexpected error
         hq._wait_ready()
         log.info("demo HQ serving at %s (log: %s)", hq.url, log_path)
         return hq
