@@ -222,6 +222,7 @@ def make_router(db_of: Callable[[Request], Database], secret_of: Callable[[Reque
                 code = find_code(s, text, now)
                 if isinstance(code, str):
                     return _notice(code)
+                leads.lock_store(s, code)  # serializes this code's hits, so its limits hold exactly
                 if not landing_limits.allowed(s, "scan", code.code, address, now):
                     return _notice("rate_limited")
                 landing_limits.record(s, "scan", code.code, address, now)
@@ -253,6 +254,7 @@ def make_router(db_of: Callable[[Request], Database], secret_of: Callable[[Reque
                 code = find_code(s, text, now)
                 if isinstance(code, str):
                     return _notice(code)
+                leads.lock_store(s, code)
                 if not landing_limits.allowed(s, "submit", code.code, address, now):
                     return _notice("rate_limited")
                 landing_limits.record(s, "submit", code.code, address, now)

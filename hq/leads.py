@@ -61,10 +61,17 @@ def _landing_device(store: Store, code: LiveCode, now: int) -> Device:
                   last_seq=0, enrolled_at=now, last_seen_at=now)
 
 
-def record_scan(session: Session, code: LiveCode, now: int) -> None:
-    """One visit of the landing page: counted on the code's day, sent down with the next pull."""
+def lock_store(session: Session, code: LiveCode) -> Store:
+    """The code's store counter row, locked as a push locks it (PostgreSQL ``FOR UPDATE``; SQLite
+    already holds the write lock): leads, scans and pushes of one store happen one at a time."""
     store = session.get(Store, code.store_id, with_for_update=True)
     assert store is not None
+    return store
+
+
+def record_scan(session: Session, code: LiveCode, now: int) -> None:
+    """One visit of the landing page: counted on the code's day, sent down with the next pull."""
+    store = lock_store(session, code)
     version = store.version + 1
     code_stats.add(session, store_id=store.id, code_id=code.id, at_ms=now, version=version, scans=1)
     store.version = version
@@ -73,8 +80,7 @@ def record_scan(session: Session, code: LiveCode, now: int) -> None:
 def record_lead(session: Session, code: LiveCode, lead: Lead, now: int) -> LeadResult:
     # the store's counter row first, as a push takes it: leads and pushes of one store are serialized,
     # so two quick submits of one phone cannot both make a customer
-    store = session.get(Store, code.store_id, with_for_update=True)
-    assert store is not None
+    store = lock_store(session, code)
     recent = session.scalar(
         select(CodeLead)
         .where(CodeLead.code_id == code.id, CodeLead.phone == lead.phone, CodeLead.at >= now - REPEAT_WINDOW_MS)
