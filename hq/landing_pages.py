@@ -101,7 +101,7 @@ def form_page(
         return f'<div class="err" id="{key}-err">{escape(errors[key])}</div>' if key in errors else ""
 
     def cls(key: str) -> str:
-        return ' class="bad"' if key in errors else ""
+        return f' class="bad" aria-invalid="true" aria-describedby="{key}-err"' if key in errors else ""
 
     alert = f'<div class="alert" role="alert">{escape(errors["form"])}</div>' if "form" in errors else ""
     checks = "".join(
