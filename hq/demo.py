@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from guide_app.domain.demo import DemoGuide, DemoOrg, DemoStore, generate_book, generate_org
 from guide_app.domain.ids import pair_id
-from hq import corp, org
+from hq import corp, ledger, org
 from hq.models import Region, Store, SyncRow
 from hq.sync_push import HQ_CLOCK
 from hq.sync_rules import lookup_of
@@ -142,6 +142,7 @@ def seed_demo(session: Session, *, customers_per_store: int = 200, seed: int = 2
         store_row = session.get(Store, demo_store.id)
         assert store_row is not None
         _seed_book(session, store_row, demo_org, customers_per_store, seed, now)
+        ledger.backfill(session, store_row, now)  # the demo boards start from the seeded book
         summary.customers += customers_per_store
     return summary
 

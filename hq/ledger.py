@@ -365,3 +365,35 @@ def _merged(session: Session, loser: LedgerItem, survivor_id: str) -> None:
     _set(session, survivor, counts, _attribution(first))
 
 
+
+
+# --- rows HQ already holds ---------------------------------------------------------------------
+
+
+@dataclass
+class _Holder:
+    """A :class:`PushScope` for rows written without a push (the demo seeder): nobody enrolled a PC,
+    so rows without a guide count for nobody in particular."""
+
+    session: Session
+    store: Store
+    device: Device
+    now: int
+
+
+def backfill(session: Session, store: Store, now: int) -> int:
+    """Record every counted row of ``store`` that the ledger has not seen (customers first, in the
+    order they were made, so the first acquirer of a phone keeps it); returns how many were recorded."""
+    device = Device(id="", store_id=store.id, enrolled_by="", name="", last_seq=0, enrolled_at=now,
+                    last_seen_at=now)  # never added to the session
+    holder = _Holder(session, store, device, now)
+    seen = set(session.scalars(select(LedgerItem.id).where(LedgerItem.store_id == store.id)))
+    rows = session.scalars(select(SyncRow).where(
+        SyncRow.store_id == store.id, SyncRow.entity.in_(("customer", "purchase", "follow_up", "campaign_task")))
+        .order_by(SyncRow.entity != "customer", SyncRow.id))
+    recorded = 0
+    for row in rows:
+        if row.id not in seen:
+            record_row(holder, row)
+            recorded += 1
+    return recorded

@@ -460,3 +460,22 @@ def test_windows_split_into_whole_months_and_edge_days() -> None:
     assert split(Window(dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == [(True, d("2026-11-01"), d("2026-11-01"))]
     assert split(Window(dt.date(2026, 11, 16), dt.date(2026, 11, 22))) == [(False, d("2026-11-16"), d("2026-11-22"))]
     assert split(Window(dt.date(2026, 12, 1), dt.date(2027, 2, 28))) == [(True, d("2026-12-01"), d("2027-02-01"))]
+
+
+def test_demo_seed_fills_the_boards(hq_database: Database) -> None:
+    from sqlalchemy import func, select
+
+    from hq.demo import seed_demo
+    from hq.models import LedgerItem, Store, SyncRow
+    from tests.hq.conftest import reset
+
+    reset(hq_database)
+    with hq_database.session() as s:
+        seed_demo(s, customers_per_store=15)
+    with hq_database.session() as s:
+        counted = s.scalar(select(func.count()).select_from(LedgerItem).where(LedgerItem.entity == "customer"))
+        customers = s.scalar(select(func.count()).select_from(SyncRow).where(SyncRow.entity == "customer",
+                                                                            SyncRow.store_id != ""))
+        assert counted == customers and counted
+        store = s.scalars(select(Store)).first()
+        assert store is not None and ledger.backfill(s, store, 0) == 0  # nothing is counted twice
