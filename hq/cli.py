@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("limit", type=int)
 
+    p = asub.add_parser("set-time-zone", help="the time zone leaderboard days are counted in (default Asia/Shanghai)")
+    _add_db(p)
+    p.add_argument("zone", help="an IANA name such as Asia/Shanghai")
+
     p = asub.add_parser("set-stores", help="replace the stores a guide or store manager works in")
     _add_db(p)
     p.add_argument("username")
@@ -184,6 +188,14 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
     elif cmd == "set-export-limit":
         org.set_export_daily_limit(session, args.limit)
         print(f"export limit: {args.limit} customers per person and day")
+    elif cmd == "set-time-zone":
+        from hq.ledger import set_org_time_zone
+
+        try:
+            set_org_time_zone(session, args.zone)  # re-buckets every leaderboard event into the new days
+        except ValueError as exc:
+            raise org.OrgError(str(exc)) from exc
+        print(f"leaderboard time zone: {args.zone.strip()}")
     elif cmd == "set-stores":
         account = org.set_stores(session, args.username, args.stores)
         print(f"account {account.username} now in {len(args.stores)} store(s)")

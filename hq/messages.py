@@ -63,6 +63,7 @@ MESSAGES_ZH: dict[str, str] = {
     "rej.bad_code": "活码“{value}”格式不正确",
     "rej.code_immutable": "活码建好后不能修改{field}（已印出的二维码仍指向原来的设置），请新建一个活码",
     "rej.audit_immutable": "操作记录一经保存不能修改",
+    "rej.erased": "该客户已应顾客要求删除个人信息，不能再修改或添加记录",
     "rej.store_change": "记录不能移到其他门店",
 }
 

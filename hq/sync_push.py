@@ -21,7 +21,7 @@ from guide_app.domain.hlc import Clock
 from guide_app.domain.ids import pair_id
 from guide_app.domain.merge import OPTED_OUT, merge_row, merge_tombstone
 from guide_app.sync.protocol import Mutation, MutationResult, PushResponse
-from hq import ledger
+from hq import erasure, ledger
 from hq.errors import ApiError
 from hq.models import Account, CustomerHistory, Device, DeviceMutation, Store, SyncRow
 from hq.org import may_access_store
@@ -30,7 +30,7 @@ from hq.sync_rules import CUSTOMER_CHILDREN, Rejected, check_shape, lookup_of
 log = logging.getLogger("hq.sync")
 # One HLC per process; the node name is unique per process so two HQ processes never mint equal stamps.
 HQ_CLOCK = Clock("hq" + secrets.token_hex(4))
-_MERGE_SKIP = frozenset({"store_id", "merged_into", "created_at", "phone"})
+_MERGE_SKIP = frozenset({"store_id", "merged_into", "created_at", "phone", "erased"})
 _MAX_MERGE_CHAIN = 50
 
 
@@ -230,6 +230,7 @@ def apply_mutation(ctx: PushContext, m: Mutation) -> None:
     check_shape(m, ctx.now)
     existing = ctx.get(m.entity, m.entity_id)
     _scope(ctx, m, existing)
+    erasure.refuse_writes_to_erased(ctx, m, existing)
     for stamp in m.hlc.values():
         HQ_CLOCK.observe(stamp)
     if m.entity not in SPECS:  # audit_log: an append-only ledger kept at HQ, never merged or pulled
@@ -243,6 +244,7 @@ def apply_mutation(ctx: PushContext, m: Mutation) -> None:
     fields = {k: v for k, v in m.fields.items()}
     hlc = {k: m.hlc[k] for k in fields}
     ctx.write(row, fields, hlc, m.deleted_hlc)
+    erasure.after_write(ctx, row)
     after_write(ctx, row, fields, hlc)
 
 

@@ -479,3 +479,14 @@ def test_demo_seed_fills_the_boards(hq_database: Database) -> None:
         assert counted == customers and counted
         store = s.scalars(select(Store)).first()
         assert store is not None and ledger.backfill(s, store, 0) == 0  # nothing is counted twice
+
+
+def test_time_zone_is_set_with_the_admin_cli(hq_db_url: str, test_org: OrgFixture,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from hq.cli import main
+
+    assert main(["admin", "set-time-zone", "Europe/Berlin", "--db", hq_db_url]) == 0
+    assert "Europe/Berlin" in capsys.readouterr().out
+    assert main(["admin", "set-time-zone", "Mars/Olympus", "--db", hq_db_url]) == 2
+    assert "unknown time zone" in capsys.readouterr().err
+    assert main(["admin", "set-time-zone", "Asia/Shanghai", "--db", hq_db_url]) == 0
