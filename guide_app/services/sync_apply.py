@@ -32,9 +32,11 @@ from sqlalchemy.sql.schema import Column
 from guide_app.db.models import Base, CustomerHistory, Guide, Outbox, Store
 from guide_app.db.search_index import search_keys
 from guide_app.domain.entities import SPECS
+from guide_app.domain.erasure import ERASED_VALUES
 from guide_app.domain.hlc import Stamp
 from guide_app.domain.merge import merge_row, merge_tombstone, tag_active
 from guide_app.domain.pinyin_keys import sort_key
+from guide_app.services.erase import wipe_local
 from guide_app.services.privacy import apply_export_limit
 from guide_app.services.purchases import refresh_purchase_totals_many
 from guide_app.sync.protocol import HistoryEntry, RowChange
@@ -139,6 +141,7 @@ class PageApplier:
         self.unindex: set[str] = set()
         self.purchase_customers: set[str] = set()
         self.merged: dict[str, str] = {}  # merged customer id -> survivor id
+        self.erased: set[str] = set()  # customers erased on request: scrubbed locally at the end
         self._pending: dict[str, set[str]] | None = None
         self._history: list[dict[str, Any]] = []
 
@@ -234,6 +237,9 @@ class PageApplier:
                 row["created_at"] = stamp_ms
             row["updated_at"] = stamp_ms
             row["sort_name"] = _sort_key(row.get("name") or "")
+            if row.get("erased"):
+                row.update(ERASED_VALUES)
+                self.erased.add(ch.id)
         elif entity == "customer_tag":
             # a tombstoned assignment is never active, whatever its add/remove stamps say
             row["active"] = ch.deleted_hlc is None and tag_active(row.get("added_hlc"), row.get("removed_hlc"))
@@ -245,6 +251,14 @@ class PageApplier:
         cur_hlc = dict(cur.get("field_hlc") or {})
         result = merge_row(entity, current, cur_hlc, incoming, ch.hlc)
         tomb = merge_tombstone(cur.get("deleted_hlc"), ch.deleted_hlc)
+        if entity == "customer" and (result.values.get("erased") or cur.get("erased")):
+            # erased on request: HQ's wipe wins over any local value, and no loser is kept in history
+            for name, value in ERASED_VALUES.items():
+                if name in cols and cur.get(name) != value:
+                    result.values[name] = value
+                    result.changed.add(name)
+            result.losers = []
+            self.erased.add(ch.id)
         changed_cols = {f for f in result.changed if f in cols and result.values.get(f) != cur.get(f)}
         hlc_changed = result.hlc != cur_hlc
         if entity == "customer" and result.losers:
@@ -370,6 +384,8 @@ class PageApplier:
         self._update_search()
         if self.purchase_customers:
             refresh_purchase_totals_many(self.session, sorted(self.purchase_customers))
+        if self.erased:
+            wipe_local(self.session, self.erased)
 
     def _repoint_merged(self) -> None:
         """Follow-ups and purchases of a merged customer belong to the survivor (HQ moves its own
