@@ -233,6 +233,7 @@ class SyncService:
             self.client.close()
             self.client = self._make_client(hq_url, MemoryTokenStore())
         prev_url = self.store.get_state(HQ_URL)
+        prev_store = self.store.get_state(STORE_ID)
         device_id = self.store.get_state(DEVICE_ID)
         if prev_url not in (None, hq_url):
             device_id = None  # a different HQ: this PC enrolls there afresh
@@ -259,8 +260,8 @@ class SyncService:
         self.client.device_id = result.device_id
         account = result.account
         with self.db.write() as s:
-            if prev_url not in (None, hq_url):
-                # new HQ, new device: start the pull from the beginning there
+            if prev_url not in (None, hq_url) or prev_store not in (None, result.store.id):
+                # another HQ or another store: its versions are not ours, pull from the beginning
                 set_state(s, PULL_CURSOR, "0")
             set_state(s, HQ_URL, hq_url)
             set_state(s, DEVICE_ID, result.device_id)
