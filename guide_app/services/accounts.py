@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guide_app.db.engine import Database
 from guide_app.db.models import Guide, PcAccount
+from guide_app.db.state import get_state
 from guide_app.domain.errors import UserError
 from guide_app.domain.pins import (
     MAX_ATTEMPTS,
@@ -33,9 +35,14 @@ from guide_app.services.context import Actor, AppContext
 MANAGER_ROLES = ("store_manager", "region_manager", "hq_admin")
 
 
-def uses_password(role: str) -> bool:
-    """Managers and HQ admins always use their full password, never a PIN."""
-    return role in MANAGER_ROLES
+def uses_password(role: str, enrolled: bool = True) -> bool:
+    """Managers and HQ admins always use their full password, never a PIN — on a PC enrolled at HQ.
+    A PC without HQ has no passwords at all, so its offline profiles (managers too) use PINs."""
+    return enrolled and role in MANAGER_ROLES
+
+
+def is_enrolled(session: Session) -> bool:
+    return bool(get_state(session, "device_id"))
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,7 @@ class PcUser:
     has_pin: bool
     has_password: bool
     active: bool
-
-    @property
-    def uses_password(self) -> bool:
-        return uses_password(self.role)
+    uses_password: bool = False
 
 
 def _account(s: Session, guide_id: str, now: int) -> PcAccount:
@@ -61,6 +65,21 @@ def _account(s: Session, guide_id: str, now: int) -> PcAccount:
                         locked_until=None, updated_at=now)
         s.add(row)
     return row
+
+
+def remember_password(db: Database, guide_id: str, password: str, now: int) -> None:
+    """After a successful online sign-in with the full password: keep a verifier (scrypt, salted)
+    of a manager's password so they can unlock this PC offline; any password sign-in also clears
+    the account's failed attempts here (and so turns a PIN stopped after too many failures back on)."""
+    digest = hash_secret(password) if password else ""
+    with db.write() as s:
+        g = s.get(Guide, guide_id)
+        row = _account(s, guide_id, now)
+        if g is not None and uses_password(g.role) and digest:
+            row.password_verifier = digest
+        row.failed_attempts = 0
+        row.locked_until = None
+        row.updated_at = now
 
 
 def _actor(g: Guide) -> Actor:
@@ -78,7 +97,9 @@ class AccountService:
         with self.ctx.read() as s:
             rows = s.execute(select(Guide, PcAccount).join(PcAccount, PcAccount.guide_id == Guide.id)
                              .where(Guide.store_id == self.ctx.store_id)).all()
-        out = [PcUser(g.id, g.name, g.role, bool(a.pin_hash), bool(a.password_verifier), g.active)
+            enrolled = is_enrolled(s)
+        out = [PcUser(g.id, g.name, g.role, bool(a.pin_hash), bool(a.password_verifier), g.active,
+                      uses_password(g.role, enrolled))
                for g, a in rows if g.active and (a.pin_hash or a.password_verifier)]
         me = self.ctx.actor.guide_id
         return sorted(out, key=lambda u: (u.guide_id != me, sort_key(u.name)))
@@ -93,12 +114,16 @@ class AccountService:
             row = s.get(PcAccount, guide_id)
             return AttemptState(row.failed_attempts, row.locked_until) if row else AttemptState()
 
+    def uses_password(self, role: str) -> bool:
+        with self.ctx.read() as s:
+            return uses_password(role, is_enrolled(s))
+
     # --- setting secrets -----------------------------------------------------------------------
     def set_pin(self, pin: str, confirm: str) -> None:
         """The signed-in guide sets (or changes) their PIN on this PC. They have just signed in with
         their full password (or own the offline profile), so no old PIN is asked."""
         actor = self.ctx.actor
-        if uses_password(actor.role):
+        if self.uses_password(actor.role):
             raise UserError("security.pin.managers_use_password")
         check_pin_rules(pin)
         if pin != confirm:
@@ -113,18 +138,7 @@ class AccountService:
             row.updated_at = now
 
     def remember_password(self, guide_id: str, password: str) -> None:
-        """After a successful online sign-in: keep a verifier (scrypt, salted) of a manager's
-        password so they can unlock offline; a password sign-in also clears failed attempts."""
-        now = self.ctx.now_ms()
-        digest = hash_secret(password) if password else ""
-        with self.ctx.db.write() as s:
-            g = s.get(Guide, guide_id)
-            row = _account(s, guide_id, now)
-            if g is not None and uses_password(g.role) and digest:
-                row.password_verifier = digest
-            row.failed_attempts = 0
-            row.locked_until = None
-            row.updated_at = now
+        remember_password(self.ctx.db, guide_id, password, self.ctx.now_ms())
 
     def forget(self, guide_id: str) -> None:
         """Remove a person's PIN and verifier from this PC (their account at HQ is untouched)."""
@@ -147,18 +161,19 @@ class AccountService:
             row = s.get(PcAccount, guide_id)
             if g is None or g.store_id != self.ctx.store_id or not g.active:
                 raise UserError("security.account.unknown")
+            by_password = uses_password(g.role, is_enrolled(s))
             actor = _actor(g)
             state = AttemptState(row.failed_attempts, row.locked_until) if row else AttemptState()
-            stored = (row.password_verifier if uses_password(g.role) else row.pin_hash) if row else ""
+            stored = (row.password_verifier if by_password else row.pin_hash) if row else ""
         wait = state.wait_ms(now)
         if wait:
             raise UserError("security.locked_out", seconds=(wait + 999) // 1000)
-        if not uses_password(g.role) and state.pin_disabled:
+        if not by_password and state.pin_disabled:
             raise UserError("security.pin.disabled")
         if not secret:
-            raise UserError("security.secret_required_password" if uses_password(g.role) else
+            raise UserError("security.secret_required_password" if by_password else
                             "security.secret_required_pin")
-        if uses_password(g.role):
+        if by_password:
             if online_check is not None:
                 ok = online_check(guide_id, secret)
             elif stored:
@@ -175,7 +190,7 @@ class AccountService:
             if ok:
                 row.failed_attempts = 0
                 row.locked_until = None
-                if uses_password(g.role) and online_check is not None:
+                if by_password and online_check is not None:
                     row.password_verifier = hash_secret(secret)
             else:
                 after = after_failure(AttemptState(row.failed_attempts, row.locked_until), now)
@@ -184,9 +199,9 @@ class AccountService:
             row.updated_at = now
         if ok:
             return actor
-        if after.pin_disabled and not uses_password(g.role):
+        if after.pin_disabled and not by_password:
             raise UserError("security.pin.disabled")
         if after.locked_until and after.locked_until > now:
             raise UserError("security.locked_out", seconds=(after.locked_until - now + 999) // 1000)
-        raise UserError("security.wrong_password" if uses_password(g.role) else "security.pin.wrong",
+        raise UserError("security.wrong_password" if by_password else "security.pin.wrong",
                         left=MAX_ATTEMPTS - after.failed % MAX_ATTEMPTS)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from guide_app.db.engine import open_database
-from guide_app.db.models import Guide, PcAccount
+from guide_app.db.models import Guide, PcAccount, SyncState
+from guide_app.db.state import set_state
 from guide_app.domain.errors import UserError
 from guide_app.domain.pins import check_pin_rules, hash_secret, verify_secret
 from guide_app.services.accounts import AccountService
@@ -29,6 +30,7 @@ def team(ctx: AppContext) -> AppContext:
         for a in (GUIDE, OTHER, MANAGER):
             s.add(Guide(id=a.guide_id, store_id=a.store_id, name=a.name, role=a.role, active=True))
         s.add(Guide(id="far-1", store_id="store-2", name="外店导购", role="guide", active=True))
+        set_state(s, "device_id", "pc-1")  # enrolled at HQ: managers have HQ passwords
     return ctx
 
 
@@ -151,3 +153,11 @@ def test_lock_survives_a_restart_and_unlocking_as_another_guide_switches(team: A
     again.set_idle_minutes(10)
     assert again.idle_minutes() == 10
     db.dispose()
+
+
+def test_on_a_pc_without_hq_a_manager_profile_uses_a_pin(team: AppContext) -> None:
+    with team.db.write() as s:
+        s.delete(s.get(SyncState, "device_id"))
+    mgr = AccountService(as_(team, MANAGER))
+    mgr.set_pin("2580", "2580")  # no HQ password exists for an offline profile
+    assert mgr.verify(MANAGER.guide_id, "2580").role == "store_manager"
