@@ -74,8 +74,9 @@ def board_clock() -> Clock:
     return Clock()
 
 
-def _bad(problem: str) -> ApiError:
-    return ApiError(400, "board_bad_request", problem, problem=problem)
+def _bad(detail: str, problem_zh: str) -> ApiError:
+    """400 with an English detail for logs and the problem in Chinese for the person asking."""
+    return ApiError(400, "board_bad_request", detail, problem=problem_zh)
 
 
 # --- who is asking ---------------------------------------------------------------------------------
@@ -183,15 +184,15 @@ def windows(period: str, today: dt.date, *, date_from: dt.date | None = None, da
         return w, _month(w.start - dt.timedelta(days=1))
     if period == "custom":
         if date_from is None or date_to is None:
-            raise _bad("custom period needs from and to")
+            raise _bad("custom period needs from and to", "自定义时间需要填写开始和结束日期")
         if date_to < date_from:
-            raise _bad("to is before from")
+            raise _bad("to is before from", "结束日期早于开始日期")
         w = Window(date_from, date_to)
         if w.days > MAX_CUSTOM_DAYS:
-            raise _bad(f"at most {MAX_CUSTOM_DAYS} days")
+            raise _bad(f"at most {MAX_CUSTOM_DAYS} days", f"自定义时间最长 {MAX_CUSTOM_DAYS} 天")
         return w, w.before()
     if campaign is None:
-        raise _bad("campaign period needs campaign")
+        raise _bad("campaign period needs campaign", "请选择一个活动")
     w = Window(*campaign)
     return w, w.before()
 
@@ -204,7 +205,7 @@ def campaign_window(session: Session, campaign_id: str) -> tuple[dt.date, dt.dat
     try:
         return dt.date.fromisoformat(pack.valid_from), dt.date.fromisoformat(pack.valid_to)
     except ValueError as exc:
-        raise _bad("campaign has no valid window") from exc
+        raise _bad("campaign has no valid window", "该活动没有有效的起止日期") from exc
 
 
 # --- values from the rollups -----------------------------------------------------------------------
@@ -394,7 +395,7 @@ def _scope_of(session: Session, viewer: Viewer, q: BoardQuery) -> tuple[str, str
     """The scope id (defaulting to the caller's own store or region), its name, and the unit."""
     unit = q.unit or UNITS[q.scope][0 if q.scope != "company" else 1]
     if unit not in UNITS[q.scope]:
-        raise _bad(f"a {q.scope} board lists {' or '.join(UNITS[q.scope])}s, not {unit}s")
+        raise _bad(f"a {q.scope} board lists {' or '.join(UNITS[q.scope])}s, not {unit}s", "该范围的榜单不能按这个对象排名")
     if q.scope == "company":
         return "", "", unit
     home = session.get(Store, viewer.home_store_id)
@@ -415,7 +416,7 @@ def board(session: Session, viewer: Viewer, q: BoardQuery, now_ms: int) -> Leade
     scope_id, scope_name, unit = _scope_of(session, viewer, q)
     acc = access(session, viewer, q.scope, scope_id)
     if q.metric not in SUMMED and q.metric != RATE:
-        raise _bad(f"unknown metric {q.metric}")
+        raise _bad(f"unknown metric {q.metric}", "不认识的指标")
     campaign = campaign_window(session, q.campaign_id) if q.period == "campaign" else None
     today = dt.date.fromordinal(local_day(now_ms, zone))
     w, prev_w = windows(q.period, today, date_from=q.date_from, date_to=q.date_to, campaign=campaign)
@@ -510,7 +511,7 @@ def _date(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise _bad(f"{name} is not a date (YYYY-MM-DD)") from exc
+        raise _bad(f"{name} is not a date (YYYY-MM-DD)", "日期格式应为 年-月-日（如 2026-11-18）") from exc
 
 
 def make_router(caller: Callable[..., auth.Caller]) -> APIRouter:

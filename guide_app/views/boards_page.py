@@ -358,6 +358,10 @@ class BoardsPage(QWidget):
         self.loaded_once = True
         request = self.request()
         level = self.levels[-1]
+        if request.period == "campaign" and not request.campaign_id:
+            self.state.setStyleSheet(ERROR_STYLE)
+            self.state.setText(tr("boards.ui.no_campaign"))
+            return
         self.state.setStyleSheet("")
         self.state.setText(tr("boards.ui.loading"))
         self.refresh_button.setEnabled(False)

@@ -97,6 +97,10 @@ def test_guide_board_cards_and_offline_copy(qtbot: QtBot, qtmodeltester: ModelTe
     assert page.pending.isVisibleTo(page) and "1 位新客户待同步" in page.pending.text()
     assert page.model.rowCount() > 0 and page.view is not None and page.view.offline
     qtmodeltester.check(page.model)
+    page.period_box.setCurrentIndex(page.period_box.findData("campaign"))  # no pack on this PC: says so
+    assert page.state.text() == "本机还没有活动包" and not page.campaign.isEnabled()
+    page.period_box.setCurrentIndex(page.period_box.findData("today"))
+    qtbot.waitUntil(lambda: page.state.text().startswith("离线"), timeout=15_000)
     page.metric_box.setCurrentIndex(page.metric_box.findData("orders"))  # never fetched: says so
     qtbot.waitUntil(lambda: "本机也还没有保存过这个榜单" in page.state.text(), timeout=15_000)
     assert page.model.rowCount() == 0

@@ -248,6 +248,7 @@ def test_bad_parameters_are_refused_with_a_message(device: Callable[..., SyncDev
         r = get_board(a, scope="store", metric="orders", **params)
         assert r.status_code == 400, params
         assert r.json()["code"] == "board_bad_request" and "榜单参数不正确" in r.json()["message_zh"]
+        assert not any(c.isascii() and c.isalpha() for c in r.json()["message_zh"]), r.json()  # all Chinese
     assert get_board(a, scope="store", metric="height", period="today").status_code == 422
     assert a.http.get("/v1/leaderboards", params={"scope": "store", "metric": "orders", "period": "today"},
                       headers={k: v for k, v in a.headers.items() if k != "Authorization"}).status_code == 401

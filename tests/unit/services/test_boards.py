@@ -105,7 +105,7 @@ def test_refused_board_says_why(signed_in: tuple[BoardService, SyncService, AppC
     with pytest.raises(UserError) as bad:
         boards.board(BoardRequest(scope="store", metric="orders", period="custom", date_from=dt.date(2026, 5, 2),
                                   date_to=dt.date(2026, 5, 1)))
-    assert "榜单参数不正确" in bad.value.params["reason"]
+    assert "榜单参数不正确：结束日期早于开始日期" in bad.value.params["reason"]
 
 
 def test_my_figures_trend_and_not_signed_in(signed_in: tuple[BoardService, SyncService, AppContext],
