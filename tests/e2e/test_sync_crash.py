@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from guide_app.db.engine import open_database
 from guide_app.db.models import Customer, Outbox
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path, hq: HQProcess) -> None:
     db = open_database(path)
     try:
         with db.read() as s:
@@ -41,6 +41,15 @@ def check_file(path: Path) -> None:
                 assert ours <= written.get(c.id, set()), f"change without its outbox row on {c.id}"
             ids = set(s.scalars(select(Customer.id)))
             assert set(written) <= ids, "outbox row without its change"
+            cursor = int(get_state(s, "pull_cursor") or 0)
+            store_id = get_state(s, "store_id")
+        # the cursor never runs ahead of the rows: everything HQ holds at or below it is here
+        engine = create_engine(hq.db_url)
+        with engine.connect() as c:
+            upto = set(c.execute(text("SELECT id FROM sync_row WHERE entity = 'customer' AND store_id = :s "
+                                      "AND version <= :v"), {"s": store_id, "v": cursor}).scalars())
+        engine.dispose()
+        assert upto <= ids, f"{len(upto - ids)} rows at or below cursor {cursor} are missing"
     finally:
         db.dispose()
 
@@ -58,7 +67,7 @@ def test_kill_9_at_random_points_loses_nothing(hq: HQProcess, tmp_path: Path, pc
         time.sleep(rnd.uniform(0.2, 1.2))
         child.send_signal(signal.SIGKILL)
         child.wait()
-        check_file(path)
+        check_file(path, hq)
     pc = PC(path, hq.url, "sz01.manager")
     observer = PC(tmp_path / "observer.db", hq.url, "sz01.guide1")
     pcs.extend([pc, observer])
