@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from guide_app.domain.entities import CONSENT_CHANNELS
 from guide_app.domain.ids import pair_id, uuid7
+from guide_app.domain.merge import OPTED_OUT
 from hq import code_stats
 from hq.landing_models import CodeLead
 from hq.models import Device, Store, SyncRow
@@ -94,11 +95,12 @@ def record_lead(session: Session, code: LiveCode, lead: Lead, now: int) -> LeadR
     if customer is None:
         customer = _new_customer(ctx, code, lead)
         outcome: Literal["new", "existing"] = "new"
+        granted = lead.channels
     else:
-        _grant_consent(ctx, customer, lead.channels)
+        granted = _grant_consent(ctx, customer, lead.channels)
         outcome = "existing"
     _tag(ctx, customer, code.auto_tag_ids)
-    _audit_consent(ctx, code, customer, lead)
+    _audit_consent(ctx, code, customer, granted)
     session.add(CodeLead(
         id=uuid7(now), code_id=code.id, store_id=store.id, customer_id=customer.id, phone=lead.phone,
         name=lead.name, outcome=outcome, channels=",".join(lead.channels), how=CONSENT_HOW,
@@ -135,11 +137,15 @@ def _new_customer(ctx: PushContext, code: LiveCode, lead: Lead) -> SyncRow:
     return row
 
 
-def _grant_consent(ctx: PushContext, customer: SyncRow, channels: tuple[str, ...]) -> None:
-    grants = {f"consent_{c}": "granted" for c in channels if customer.data.get(f"consent_{c}") != "granted"}
+def _grant_consent(ctx: PushContext, customer: SyncRow, channels: tuple[str, ...]) -> tuple[str, ...]:
+    """Grant the ticked channels not granted yet; an opt-out stays final (as on every PC). Returns the
+    channels that changed."""
+    changed = tuple(c for c in channels if customer.data.get(f"consent_{c}") not in ("granted", OPTED_OUT))
+    grants = {f"consent_{c}": "granted" for c in changed}
     if grants:
         stamp = ctx.stamp_over(customer)
-        ctx.write(customer, grants, dict.fromkeys(grants, stamp))  # an earlier opt-out still wins (merge rule)
+        ctx.write(customer, grants, dict.fromkeys(grants, stamp))
+    return changed
 
 
 def _active(row: SyncRow) -> bool:
@@ -166,13 +172,16 @@ def _tag(ctx: PushContext, customer: SyncRow, tag_ids: tuple[str, ...]) -> None:
         ctx.write(assignment, fields, dict.fromkeys(fields, stamp))
 
 
-def _audit_consent(ctx: PushContext, code: LiveCode, customer: SyncRow, lead: Lead) -> None:
-    """Consent kept at HQ as an append-only audit entry: which channels, how and through which code."""
-    row = ctx.new_row("audit_log", uuid7(ctx.now))
-    stamp = HQ_CLOCK.tick()
-    row.data = {
-        "store_id": ctx.store.id, "actor_id": "", "action": "consent_granted", "target": customer.id,
-        "detail": {"channels": list(lead.channels), "how": CONSENT_HOW, "code_id": code.id}, "at": ctx.now,
-    }
-    row.hlc = dict.fromkeys(row.data, stamp)
-    ctx.touch(row)
+def _audit_consent(ctx: PushContext, code: LiveCode, customer: SyncRow, channels: tuple[str, ...]) -> None:
+    """One append-only ``consent`` audit entry per channel granted, as a PC records one
+    (guide_app.services.consent): channel, value, method; the actor is the shopper, so no account."""
+    for channel in channels:
+        row = ctx.new_row("audit_log", uuid7(ctx.now))
+        stamp = HQ_CLOCK.tick()
+        row.data = {
+            "store_id": ctx.store.id, "actor_id": "", "action": "consent", "target": customer.id,
+            "detail": {"channel": channel, "value": "granted", "method": CONSENT_HOW, "code_id": code.id},
+            "at": ctx.now,
+        }
+        row.hlc = dict.fromkeys(row.data, stamp)
+        ctx.touch(row)

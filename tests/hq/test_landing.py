@@ -76,6 +76,14 @@ def customers(db: Database, store_id: str | None) -> list[SyncRow]:
         return list(s.scalars(select(SyncRow).where(SyncRow.entity == "customer", SyncRow.store_id == store_id)))
 
 
+def consent_entries(db: Database, customer_id: str) -> list[tuple[str, str, str]]:
+    with db.session() as s:
+        rows = s.scalars(select(SyncRow).where(SyncRow.entity == "audit_log", SyncRow.data["target"].as_string()
+                                               == customer_id))
+        return sorted((r.data["detail"]["channel"], r.data["detail"]["value"], r.data["detail"]["method"])
+                      for r in rows if r.data["action"] == "consent")
+
+
 def lead_count(db: Database) -> int:
     with db.session() as s:
         return int(s.scalar(select(func.count()).select_from(CodeLead)) or 0)
@@ -132,6 +140,8 @@ def test_a_lead_becomes_a_customer_of_the_codes_guide_on_the_next_pull(
     stats = {s["code_id"]: s["days"] for s in page["code_stats"]}
     (day,) = stats[shop.code_id]
     assert (day["scans"], day["leads"], day["new_customers"], day["existing_customers"]) == (1, 1, 1, 0)
+    assert consent_entries(hq_database, new[0]["id"]) == [
+        ("phone", "granted", "qr_landing"), ("wechat", "granted", "qr_landing")]
     # the leaderboard ledger counts a QR add for the code's guide
     with hq_database.session() as s:
         qr = s.scalar(select(func.sum(LedgerGuideDay.value)).where(
@@ -158,6 +168,7 @@ def test_an_existing_phone_keeps_its_owner_and_record_and_gets_the_tags(
     assert c["owner_guide_id"] == owner and c["name"] == "李四" and c.get("source", "") != shop.code_id
     assert c["consent_phone"] == "granted" and c["consent_sms"] == "opted_out"  # an opt-out still wins
     assert ("customer_tag", pair_id(known["entity_id"], shop.tag_id)) in rows
+    assert consent_entries(hq_database, known["entity_id"]) == [("phone", "granted", "qr_landing")]
     with hq_database.session() as s:
         (day,) = s.scalars(select(CodeStatDay).where(CodeStatDay.code_id == shop.code_id))
         assert (day.leads, day.new_customers, day.existing_customers) == (1, 0, 1)
