@@ -3,11 +3,13 @@ becoming customers of the code's guide, existing phones, bad input, floods, and 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +21,7 @@ from guide_app.domain.ids import pair_id, uuid7
 from hq import landing_limits, leads
 from hq.db import Database
 from hq.landing_models import CodeLead, CodeStatDay
+from hq.ledger import set_org_time_zone
 from hq.models import LedgerGuideDay, SyncRow
 from tests.hq.conftest import OrgFixture
 from tests.hq_fixtures import SyncDevice
@@ -115,6 +118,20 @@ def test_page_shows_guide_and_store_in_chinese_and_counts_a_scan(
     http.get(f"/a/{shop.code}")
     with hq_database.session() as s:
         assert sum(d.scans for d in s.scalars(select(CodeStatDay).where(CodeStatDay.code_id == shop.code_id))) == 2
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC+14 / UTC-11: never one date
+def test_figures_are_counted_on_the_orgs_local_day(
+    http: TestClient, shop: Shop, hq_database: Database, zone: str
+) -> None:
+    with hq_database.session() as s:
+        set_org_time_zone(s, zone)
+    http.get(f"/a/{shop.code}")
+    submit(http, shop.code)
+    today = dt.datetime.now(ZoneInfo(zone)).date().isoformat()
+    with hq_database.session() as s:
+        days = [(d.day, d.scans, d.leads) for d in s.scalars(select(CodeStatDay))]
+    assert days == [(today, 2, 1)]
 
 
 def test_a_lead_becomes_a_customer_of_the_codes_guide_on_the_next_pull(
