@@ -304,6 +304,11 @@ class SyncService:
         self._status.signed_in = True
         return self.actor
 
+    def signed_in_username(self) -> str:
+        """The account this PC last signed in with ("" before the first sign-in)."""
+        raw = self.store.get_state(ACCOUNT)
+        return str(json.loads(raw).get("username", "")) if raw else ""
+
     def attach(self, ctx: AppContext) -> None:
         """Use the app's context (its HLC clock and the signed-in guide) for syncing."""
         self.ctx = ctx

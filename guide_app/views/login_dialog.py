@@ -47,7 +47,8 @@ def login_error_text(exc: BaseException) -> str:
 
 class LoginDialog(QDialog):
     def __init__(self, service: SyncService, runner: TaskRunner, *, hq_url: str = "", username: str = "",
-                 demo_accounts: tuple[DemoAccount, ...] = (), parent: QWidget | None = None) -> None:
+                 demo_accounts: tuple[DemoAccount, ...] = (), renew: bool = False,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.runner = runner
@@ -55,7 +56,8 @@ class LoginDialog(QDialog):
         self.demo_accounts = demo_accounts
         self.setWindowTitle(tr("sync.ui.login_title"))
         self.setMinimumWidth(460)
-        intro = QLabel(tr("sync.ui.login_intro"))
+        # renew: the session ran out while the window is open; the same guide signs in again
+        intro = QLabel(tr("sync.ui.renew_intro" if renew else "sync.ui.login_intro"))
         intro.setWordWrap(True)
         self.url = QLineEdit(hq_url or service.hq_url)
         self.url.setPlaceholderText("https://hq.example.com")
@@ -72,6 +74,9 @@ class LoginDialog(QDialog):
             form.addRow(tr("sync.ui.demo_account"), self.demo)
             self._pick_demo(0)
         form.addRow(tr("sync.ui.username"), self.username)
+        if renew:
+            self.url.setReadOnly(True)
+            self.username.setReadOnly(True)
         form.addRow(tr("sync.ui.password"), self.password)
         self.note = QLabel(tr("sync.ui.memory_tokens") if service.memory_tokens else "")
         self.note.setWordWrap(True)

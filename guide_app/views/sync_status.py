@@ -29,6 +29,7 @@ from guide_app.services.sync_service import RejectedChange, SyncScheduler, SyncS
 from guide_app.sync.errors import SyncError
 from guide_app.tasks import TaskControl, TaskRunner
 from guide_app.views.formatting import day_time, error_text
+from guide_app.views.login_dialog import LoginDialog
 
 log = logging.getLogger(__name__)
 TICK_MS = 1000
@@ -47,7 +48,7 @@ class SyncController(QObject):
         self.service = service
         self.runner = runner
         self.scheduler = scheduler or SyncScheduler()
-        self.status = SyncStatus(memory_tokens=service.memory_tokens)
+        self.status = SyncStatus(signed_in=service.actor is not None, memory_tokens=service.memory_tokens)
         # the service reports from the network thread; a queued signal brings it to the GUI thread
         service.subscribe(self._relay)
         self.status_changed.connect(self._remember)
@@ -123,10 +124,14 @@ class SyncStatusWidget(QWidget):
         self.now = QToolButton()
         self.now.setText(tr("sync.ui.sync_now"))
         self.now.clicked.connect(controller.sync_now)
+        self.sign_in = QToolButton()
+        self.sign_in.setText(tr("sync.ui.sign_in_again"))
+        self.sign_in.clicked.connect(self.renew_session)
+        self.sign_in.hide()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 6, 0)
         row.setSpacing(10)
-        for w in (self.state, self.last, self.pending, self.progress, self.failed, self.now):
+        for w in (self.state, self.last, self.pending, self.progress, self.failed, self.sign_in, self.now):
             row.addWidget(w)
         controller.status_changed.connect(self.show_status)
         self.show_status(controller.status)
@@ -154,6 +159,8 @@ class SyncStatusWidget(QWidget):
         self.failed.setText(tr("sync.ui.failed", n=status.rejected))
         self.failed.setVisible(status.rejected > 0)
         self.now.setEnabled(status.signed_in and not status.running)
+        self.now.setVisible(status.signed_in)
+        self.sign_in.setVisible(not status.signed_in)
         p = status.progress
         if p is not None and p.phase == "pull" and p.total > 0 and p.done < p.total:
             self.progress.setRange(0, 1000)
@@ -163,6 +170,17 @@ class SyncStatusWidget(QWidget):
             self.progress.show()
         else:
             self.progress.hide()
+
+    def renew_session(self) -> LoginDialog:
+        """Sign the same guide in again after the session ran out (unsynced work stays queued)."""
+        service = self.controller.service
+        username = service.signed_in_username()
+        dialog = LoginDialog(service, self.controller.runner, username=username, renew=bool(username),
+                             parent=self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.controller.sync_now)
+        dialog.open()
+        return dialog
 
     def show_rejected(self) -> RejectedDialog:
         dialog = RejectedDialog(self.controller, self.window())

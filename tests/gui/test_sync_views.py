@@ -105,3 +105,30 @@ def test_status_widget_and_refused_change_dialog(qtbot: QtBot, tmp_path: Path, h
     dialog.close()
     service.client.close()
     db.dispose()
+
+
+def test_an_expired_session_is_renewed_from_the_status_bar(qtbot: QtBot, tmp_path: Path, hq: HQProcess,
+                                                           runner: TaskRunner) -> None:
+    db = open_database(tmp_path / "pc.db")
+    service = SyncService(db, memory_tokens=True)
+    actor = service.login(hq.url, "sh01.guide3", DEMO_PASSWORD)
+    ctx = AppContext(db, actor)
+    service.attach(ctx)
+    controller = SyncController(service, runner, SyncScheduler(debounce_s=0.2))
+    widget = SyncStatusWidget(controller)
+    qtbot.addWidget(widget)
+    controller.start()
+    qtbot.waitUntil(lambda: widget.state.text() == "在线", timeout=15_000)
+    service.client.logout()  # the session ends at HQ (revoked, expired): the next sync cannot renew it
+    CustomerService(ctx).create(CustomerInput(name="过期后的客户"))
+    qtbot.waitUntil(lambda: not widget.sign_in.isHidden(), timeout=15_000)
+    assert widget.state.text() == "未登录总部" and widget.pending.text() == "待同步 1"
+    dialog = widget.renew_session()
+    assert dialog.username.text() == "sh01.guide3" and dialog.username.isReadOnly()
+    dialog.password.setText(DEMO_PASSWORD)
+    dialog.submit()
+    qtbot.waitUntil(lambda: widget.pending.text() == "待同步 0" and widget.state.text() == "在线", timeout=15_000)
+    controller.stop()
+    wait_idle(runner)
+    service.client.close()
+    db.dispose()
