@@ -25,9 +25,9 @@ WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit
 PHONE_VIEWPORT = (390, 844)
 
 
-def chromium_or_fail() -> str:
+def chromium_or_fail(name: str = "chromium", fallback: str = "/usr/bin/chromium") -> str:
     """The chromium binary; missing it fails under CI (CI=true) and skips on a developer's box."""
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    path = shutil.which(name) or (fallback if Path(fallback).exists() else None)
     if path is None:
         message = "chromium not found: apt-get install chromium (Debian's package) to run the browser test"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

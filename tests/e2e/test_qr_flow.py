@@ -149,3 +149,12 @@ def test_the_landing_page_works_in_headless_chromium(hq: HQProcess, tmp_path: Pa
     (customer,) = customers_with_phone(pc, phone)
     assert customer.name == "孙女士" and customer.source == code_id and customer.consent_wechat == "granted"
     assert tag in active_tags(pc, customer.id)
+
+
+def test_a_missing_chromium_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium not found"):
+        chromium_or_fail("no-such-chromium", "/nonexistent/chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        chromium_or_fail("no-such-chromium", "/nonexistent/chromium")
