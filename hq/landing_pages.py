@@ -60,6 +60,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",  # guides' names and codes are not for search engines
 }
 
 

@@ -115,6 +115,7 @@ def test_page_shows_guide_and_store_in_chinese_and_counts_a_scan(
     assert "http://" not in r.text and "https://" not in r.text  # no external assets
     assert "default-src 'none'" in r.headers["content-security-policy"]
     assert r.headers["cache-control"] == "no-store"
+    assert "noindex" in r.headers["x-robots-tag"]
     http.get(f"/a/{shop.code}")
     with hq_database.session() as s:
         assert sum(d.scans for d in s.scalars(select(CodeStatDay).where(CodeStatDay.code_id == shop.code_id))) == 2
