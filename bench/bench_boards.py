@@ -8,7 +8,7 @@ Setup: an org of 10 regions, ``--stores`` stores and ``--guides`` guides; ``--ev
 days, bulk-inserted and rolled up once with :func:`hq.ledger.rebuild_rollups`.
 
 Boards: :func:`hq.leaderboards.board` exactly as the endpoint calls it (scope check, members, both
-periods, ranks, gaps), median of repeated calls with "now" fixed. Raw limit: the same rollup range
+periods, ranks, gaps), median and best of repeated calls with "now" fixed; the ratio is best to best. Raw limit: the same rollup range
 scans alone for the current period (``SELECT key, SUM(value) … GROUP BY key`` on the monthly rollup for
 whole months and on the daily one for the days at the edges), what any board must at least read.
 
@@ -108,17 +108,20 @@ def load_events(db: Database, triples: list[tuple[str, str, str]], n: int, rng: 
     return time.perf_counter() - start
 
 
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
+def timed_ms(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median and best of ``repeat`` calls (the best is what the work costs when the shared 2-core box
+    gives this process a whole core; the median shows what a caller saw in this run)."""
     fn()  # warm the cache and the plan
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
-def time_boards(db: Database, admin: Viewer, guide: Viewer, repeat: int) -> list[tuple[str, float, float, int]]:
+def time_boards(db: Database, admin: Viewer, guide: Viewer, repeat: int
+                ) -> list[tuple[str, tuple[float, float], tuple[float, float], int]]:
     out = []
     with db.session() as s:
         zone = ledger.org_time_zone(s)
@@ -139,7 +142,7 @@ def time_boards(db: Database, admin: Viewer, guide: Viewer, repeat: int) -> list
             def raw(sqls: list[Any] = raw_sql) -> object:
                 return [s.connection().execute(sql).all() for sql in sqls]
 
-            t_board, t_raw = median_ms(answer, repeat), median_ms(raw, repeat)
+            t_board, t_raw = timed_ms(answer, repeat), timed_ms(raw, repeat)
             if PROFILE:
                 import cProfile
                 cProfile.runctx("answer()", globals(), locals(), sort="cumtime")
@@ -148,19 +151,22 @@ def time_boards(db: Database, admin: Viewer, guide: Viewer, repeat: int) -> list
 
 
 def upkeep(db: Database, triples: list[tuple[str, str, str]], n: int, rng: random.Random) -> tuple[float, float]:
-    """Events/s through :func:`ledger.emit` with and without the rollup upserts."""
-    rates = []
-    for rollups in (True, False):
-        start = time.perf_counter()
-        for offset in range(0, n, 200):
-            with db.session() as s:
-                for i in range(offset, min(n, offset + 200)):
-                    guide, store, region = triples[rng.randrange(len(triples))]
-                    day = ledger.local_day(NOW_MS, ledger.org_time_zone(s)) - rng.randrange(30)
-                    a = ledger.Attribution(store, region, guide, day, NOW_MS)
-                    ledger.emit(s, "orders", a, 1, f"upkeep:{i}", rollups=rollups)
-        rates.append(n / (time.perf_counter() - start))
-    return rates[0], rates[1]
+    """Best events/s through :func:`ledger.emit` with and without the rollup upserts, over three
+    alternating rounds of ``n / 3`` events (so a burst of load elsewhere hits both alike)."""
+    best = {True: 0.0, False: 0.0}
+    per_round = max(200, n // 3)
+    for _round in range(3):
+        for rollups in (True, False):
+            start = time.perf_counter()
+            for offset in range(0, per_round, 200):
+                with db.session() as s:
+                    for i in range(offset, min(per_round, offset + 200)):
+                        guide, store, region = triples[rng.randrange(len(triples))]
+                        day = ledger.local_day(NOW_MS, ledger.org_time_zone(s)) - rng.randrange(30)
+                        a = ledger.Attribution(store, region, guide, day, NOW_MS)
+                        ledger.emit(s, "orders", a, 1, f"upkeep:{i}", rollups=rollups)
+            best[rollups] = max(best[rollups], per_round / (time.perf_counter() - start))
+    return best[True], best[False]
 
 
 def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
@@ -176,12 +182,13 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
             rollup_rows = len(s.execute(select(1).select_from(LedgerGuideDay)).all())
         print(f"\n[{name}] {args.events:,} events over {args.guides:,} guides / {args.stores} stores: bulk load + "
               f"rollup rebuild {load_s:.1f} s; {rollup_rows:,} guide-day rollup rows")
-        print(f"  {'board':44s} {'answer':>9s} {'raw SQL':>9s} {'ratio':>6s} {'rows':>5s}")
-        for label, t_board, t_raw, rows in time_boards(db, admin, guide, args.repeat):
-            print(f"  {label:44s} {t_board:7.1f}ms {t_raw:7.1f}ms {t_board / t_raw:5.1f}x {rows:5d}")
+        print(f"  {'board':44s} {'answer median/best':>19s} {'raw SQL median/best':>20s} {'ratio':>6s} {'rows':>5s}")
+        for label, (b_med, b_min), (r_med, r_min), rows in time_boards(db, admin, guide, args.repeat):
+            print(f"  {label:44s} {b_med:8.1f} /{b_min:6.1f}ms {r_med:8.1f} /{r_min:6.1f}ms {b_min / r_min:5.1f}x "
+                  f"{rows:5d}")
         with_r, without_r = upkeep(db, triples, args.push_events, rng)
-        print(f"  upkeep: {with_r:,.0f} events/s with rollups, {without_r:,.0f} events/s event rows only "
-              f"({with_r / without_r:.2f}x)")
+        print(f"  upkeep (best of 3 rounds): {with_r:,.0f} events/s with rollups, {without_r:,.0f} events/s "
+              f"event rows only ({with_r / without_r:.2f}x)")
     finally:
         db.dispose()
 
