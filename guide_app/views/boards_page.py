@@ -260,6 +260,13 @@ class BoardsPage(QWidget):
         self.campaign.currentIndexChanged.connect(self._campaign_changed)
         self.unit.currentIndexChanged.connect(self._unit_changed)
         self.runner.run_db(lambda _c: self.boards.campaigns(), on_done=self._show_campaigns, owner=self)
+        if services.sync is not None:
+            services.sync.synced.connect(self._synced)
+
+    def _synced(self) -> None:
+        """A sync may have counted my pending customers: an open board asks HQ again."""
+        if self.isVisible() and self.loaded_once:
+            self.refresh()
 
     # --- what to ask for ------------------------------------------------------------------------
     def _home_level(self) -> Level:

@@ -150,3 +150,23 @@ def test_region_manager_drills_down_sees_trend_and_exports(qtbot: QtBot, qtmodel
         assert not page.back.isVisible()
     finally:
         pc.close()
+
+
+def test_pending_customer_counts_after_a_sync(qtbot: QtBot, guide_pc: Pc) -> None:
+    from guide_app.views.sync_status import SyncController
+
+    pc = guide_pc
+    pc.services.sync = SyncController(pc.sync, pc.runner)
+    page = BoardsPage(pc.services)  # the page builds its own BoardService on the app's sync
+    qtbot.addWidget(page)
+    page.show()
+    page.period_box.setCurrentIndex(page.period_box.findData("today"))
+    qtbot.waitUntil(lambda: page.state.text().startswith("数据截至") and page.model.rowCount() > 0, timeout=15_000)
+    before = page.view.mine().value  # type: ignore[union-attr]
+    pc.add("冯霞", "13712345621")
+    page.refresh()
+    qtbot.waitUntil(lambda: page.pending.isVisible() and "1 位新客户待同步" in page.pending.text(), timeout=15_000)
+    assert page.view is not None and page.view.mine().value == before  # type: ignore[union-attr]
+    pc.services.sync.sync_now()  # the board asks HQ again once the round is done
+    qtbot.waitUntil(lambda: not page.pending.isVisible() and page.view is not None
+                    and page.view.mine().value == (before or 0) + 1, timeout=20_000)  # type: ignore[union-attr]
