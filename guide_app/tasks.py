@@ -185,10 +185,14 @@ class TaskRunner(QObject):
         owner: QObject | None,
         key: str | None,
     ) -> TaskHandle[T]:
-        if self._closed:
-            raise RuntimeError("task runner is shut down")
         token = CancelToken()
         handle: TaskHandle[T] = TaskHandle(token, owner, on_done, on_error, on_progress, on_cancelled)
+        if self._closed:
+            # a timer or a closing widget asking for work while the app exits: nothing will run it
+            log.debug("task submitted after shutdown; dropped")
+            handle.cancel()
+            handle.finished = True
+            return handle
         if key is not None:
             previous = self._keyed.get(key)
             if previous is not None:

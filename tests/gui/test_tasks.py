@@ -130,3 +130,12 @@ def test_stop_still_delivers_the_partial_result(qtbot: QtBot, runner: TaskRunner
     handle.stop()  # before it even started: it still runs, sees the flag and reports
     gate.set()
     qtbot.waitUntil(lambda: results == ["stopped early"])
+
+
+def test_work_submitted_after_shutdown_is_dropped_quietly(qtbot: QtBot) -> None:
+    runner = TaskRunner()
+    runner.shutdown()
+    got: list[int] = []
+    handle = runner.run_db(lambda _c: 1, on_done=got.append)
+    qtbot.wait(20)
+    assert handle.cancelled and got == [] and runner.pending == 0
