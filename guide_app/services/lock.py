@@ -80,3 +80,18 @@ class LockService:
         self.ctx.actor = actor
         remember_signed_in(self.ctx.db, actor)
         return actor
+
+    def can_unlock(self) -> bool:
+        """Whether the signed-in person could unlock a lock now (a guide needs a PIN here; a manager
+        on an HQ PC can always sign in with the full password)."""
+        actor = self.ctx.actor
+        if self.accounts.uses_password(actor.role):
+            return True
+        return self.accounts.has_pin(actor.guide_id)
+
+    def signed_in(self, actor: Actor) -> None:
+        """A full password sign-in (checked by HQ) also unlocks, as that person."""
+        with self.ctx.db.write() as s:
+            set_setting(s, LOCK_KEY, {"locked": False})
+        self.ctx.actor = actor
+        remember_signed_in(self.ctx.db, actor)

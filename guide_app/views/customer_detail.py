@@ -43,6 +43,7 @@ from guide_app.tasks import TaskControl
 from guide_app.views import formatting
 from guide_app.views.app_services import AppServices
 from guide_app.views.customer_form import CustomerFormDialog
+from guide_app.views.detail_safety import install_detail_safety
 from guide_app.views.tag_chips import chip_colors
 from guide_app.views.theme import icon
 
@@ -130,6 +131,7 @@ class CustomerDetailDialog(QDialog):
         self._tag_timer.setSingleShot(True)
         self._tag_timer.setInterval(120)
         self._tag_timer.timeout.connect(self._save_tags)
+        install_detail_safety(self)  # reveal / copy the phone (audited), consent, erase for managers
         self.reload()
 
     # -- tabs --------------------------------------------------------------------------------

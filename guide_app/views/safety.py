@@ -1,0 +1,259 @@
+"""Shared-counter-PC safety wired onto the main window: lock (Ctrl+L, idle, and across restarts),
+quick switch of the signed-in guide, PIN setup, masked clipboard copies of the customer list, the
+export button for managers only, and the prompt to hand over a departed guide's customers.
+
+One :class:`SafetyController` lives as long as the app (the shell owns it) and is attached to each
+main window the shell builds; a switch of guide asks the shell to rebuild the window as them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, QWidget
+
+from guide_app.i18n import tr
+from guide_app.services.accounts import AccountService, PcUser, remember_password
+from guide_app.services.context import Actor
+from guide_app.services.lock import IDLE_MINUTES_RANGE, LockService, LockState
+from guide_app.services.privacy import masked
+from guide_app.services.transfer import TransferService
+from guide_app.tasks import TaskControl
+from guide_app.views.app_services import AppServices
+from guide_app.views.audit_view import AuditDialog
+from guide_app.views.formatting import error_text
+from guide_app.views.lock_screen import IdleWatcher, LockScreen
+from guide_app.views.main_window import MainWindow
+from guide_app.views.pin_dialog import SetPinDialog
+from guide_app.views.switch_guide import GuideMenuButton
+from guide_app.views.transfer_dialog import TransferDialog
+
+MINUTE_MS = 60_000
+
+
+class SafetyController(QObject):
+    switched = Signal(object)  # Actor: someone else now uses the PC; the shell rebuilds the window
+    locked = Signal()
+    unlocked = Signal()
+
+    def __init__(self, services: AppServices, *, idle_ms: int | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.lock_service = LockService(services.ctx)
+        self.accounts = AccountService(services.ctx)
+        self.window: MainWindow | None = None
+        self.screen: LockScreen | None = None
+        self.is_locked = False
+        self._asked_departed: set[str] = set()
+        self.idle = IdleWatcher(idle_ms or 5 * MINUTE_MS, self)
+        self.idle.idle.connect(lambda: self.lock("idle"))
+        if idle_ms is None:
+            services.runner.run_db(lambda _c: self.lock_service.idle_minutes(),
+                                   on_done=lambda m: self.idle.set_interval(m * MINUTE_MS), owner=self)
+        if services.sync is not None:
+            services.sync.synced.connect(self.check_departed)
+
+    @property
+    def actor(self) -> Actor:
+        return self.services.ctx.actor
+
+    # --- attaching to a window -----------------------------------------------------------------
+    def attach(self, window: MainWindow) -> None:
+        self.window = window
+        self.screen = LockScreen(window, can_sign_in=self.services.sync is not None)
+        self.screen.unlock_requested.connect(self._unlock)
+        self.screen.sign_in_requested.connect(self.sign_in_other)
+        QShortcut(QKeySequence("Ctrl+L"), window, self.lock_now)
+        self.menu = GuideMenuButton(self.actor, pin_user=True, parent=window)
+        self.menu.lock_requested.connect(self.lock_now)
+        self.menu.switch_requested.connect(lambda: self.lock("switch"))
+        self.menu.set_pin_requested.connect(self.set_pin)
+        self.menu.idle_time_requested.connect(self.ask_idle_minutes)
+        self.menu.transfer_requested.connect(lambda: self.open_transfer(""))
+        self.menu.audit_requested.connect(self.open_audit)
+        nav = window.findChild(QWidget, "navPane")
+        nav_layout = nav.layout() if nav is not None else None
+        if isinstance(nav_layout, QVBoxLayout):
+            nav_layout.insertWidget(2, self.menu)  # under the store / guide line
+        self.services.runner.run_db(lambda _c: self.accounts.uses_password(self.actor.role),
+                                    on_done=lambda pw: self.menu.pin_action.setVisible(not pw), owner=self.menu)
+        if not self.actor.is_manager:
+            button = window.customers.export_button
+            button.setEnabled(False)
+            button.setToolTip(tr("security.ui.export_managers_only"))
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Copy), window.customers.table, self.copy_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        # fail closed: the content stays hidden until the stored lock state is known
+        self._content(False)
+        self.services.runner.run_db(lambda _c: self.lock_service.state(), on_done=self._initial_state, owner=window)
+
+    def _content(self, visible: bool) -> None:
+        central = self.window.centralWidget() if self.window is not None else None
+        if central is not None:
+            central.setVisible(visible)
+
+    def _initial_state(self, state: LockState) -> None:
+        if state.locked:
+            self._show_lock()
+        else:
+            self._content(True)
+            self.check_departed()
+
+    # --- locking ---------------------------------------------------------------------------------
+    def lock_now(self) -> None:
+        """Ctrl+L: lock, or first ask a guide without a PIN to set one (else nobody could unlock)."""
+        def decided(can: bool) -> None:
+            if can:
+                self.lock("manual")
+            elif self.set_pin():
+                self.lock("manual")
+
+        self.services.runner.run_db(lambda _c: self.lock_service.can_unlock(), on_done=decided, owner=self)
+
+    def lock(self, reason: str) -> None:
+        if self.is_locked or self.window is None:
+            return
+        if reason == "idle":
+            self.services.runner.run_db(lambda _c: self.lock_service.can_unlock(),
+                                        on_done=lambda can: self._lock(reason) if can else self.idle.resume(),
+                                        owner=self)
+            return
+        self._lock(reason)
+
+    def _lock(self, reason: str) -> None:
+        if self.is_locked or self.window is None:
+            return
+        self.is_locked = True
+        self.idle.pause()
+        for dialog in self.window.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
+        self._content(False)
+
+        def work(_: TaskControl) -> list[PcUser]:
+            self.lock_service.lock(reason)
+            return self.accounts.users()
+
+        self.services.runner.run_db(work, on_done=self._people_loaded, owner=self.window)
+        self.locked.emit()
+
+    def _people_loaded(self, people: list[PcUser]) -> None:
+        if self.screen is not None:
+            self.screen.set_people(people, self.actor)
+            self.screen.show_locked()
+
+    def _show_lock(self) -> None:
+        self.is_locked = True
+        self.idle.pause()
+        self._content(False)
+        self.services.runner.run_db(lambda _c: self.accounts.users(), on_done=self._people_loaded, owner=self.window)
+        self.locked.emit()
+
+    def _unlock(self, guide_id: str, secret: str) -> None:
+        before = self.actor.guide_id
+
+        def done(actor: Actor) -> None:
+            self.is_locked = False
+            if actor.guide_id != before:
+                self.switched.emit(actor)
+                return
+            if self.screen is not None:
+                self.screen.hide()
+            self._content(True)
+            self.idle.resume()
+            self.unlocked.emit()
+
+        def failed(exc: BaseException) -> None:
+            if self.screen is not None:
+                self.screen.failed(error_text(exc))
+
+        self.services.runner.run_db(lambda _c: self.lock_service.unlock(guide_id, secret), on_done=done,
+                                    on_error=failed, owner=self.window)
+
+    def sign_in_other(self) -> None:
+        """A full password sign-in at HQ (a guide new to this PC, or a manager): then that person."""
+        from guide_app.views.login_dialog import LoginDialog
+
+        sync = self.services.sync
+        if sync is None or self.window is None:
+            return
+        dialog = LoginDialog(sync.service, self.services.runner, parent=self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.actor is None:
+            return
+        actor, password = dialog.actor, dialog.password.text()
+
+        def work(_: TaskControl) -> None:
+            remember_password(self.services.ctx.db, actor.guide_id, password, self.services.ctx.now_ms())
+            self.lock_service.signed_in(actor)
+
+        def done(_: object) -> None:
+            self.is_locked = False
+            self.switched.emit(actor)
+
+        self.services.runner.run_db(work, on_done=done, owner=self)
+
+    # --- menu actions ------------------------------------------------------------------------------
+    def set_pin(self) -> bool:
+        dialog = SetPinDialog(self.accounts, self.services.runner, parent=self.window)
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def ask_idle_minutes(self) -> None:
+        lo, hi = IDLE_MINUTES_RANGE
+        current = max(lo, self.idle.timer.interval() // MINUTE_MS)
+        minutes, ok = QInputDialog.getInt(self.window, tr("security.ui.idle_time"), tr("security.ui.idle_prompt"),
+                                          current, lo, hi)
+        if not ok:
+            return
+        self.services.runner.run_db(lambda _c: self.lock_service.set_idle_minutes(minutes),
+                                    on_done=lambda _: self.idle.set_interval(minutes * MINUTE_MS), owner=self)
+
+    def open_transfer(self, from_guide_id: str) -> TransferDialog:
+        dialog = TransferDialog(self.services, from_guide_id=from_guide_id, parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.window is not None:
+            dialog.transferred.connect(self.window.customers.reload_all)
+        dialog.open()
+        return dialog
+
+    def open_audit(self) -> AuditDialog:
+        dialog = AuditDialog(self.services, parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def check_departed(self) -> None:
+        """A guide HQ disabled still owns customers here: ask the manager to hand them over."""
+        if not self.actor.is_manager or self.is_locked:
+            return
+
+        def asked(departed: list[tuple[str, str, int]]) -> None:
+            for guide_id, name, count in departed:
+                if guide_id in self._asked_departed or self.window is None or self.is_locked:
+                    continue
+                self._asked_departed.add(guide_id)
+                answer = QMessageBox.question(self.window, tr("security.ui.departed_title"),
+                                              tr("security.ui.departed_text", name=name, count=count))
+                if answer == QMessageBox.StandardButton.Yes:
+                    self.open_transfer(guide_id)
+                return  # one at a time
+
+        self.services.runner.run_db(lambda _c: TransferService(self.services.ctx).departed_with_customers(),
+                                    on_done=asked, owner=self)
+
+    # --- clipboard ---------------------------------------------------------------------------------
+    def copy_selected(self) -> None:
+        """Ctrl+C on the customer list copies names and masked phones, never the full numbers."""
+        if self.window is None:
+            return
+        pks = self.window.customers.selected_pks()
+        if not pks:
+            return
+
+        def rows(_: TaskControl) -> str:
+            return "\n".join(f"{r.name}\t{masked(r.phone)}" for r in self.services.query.rows(pks))
+
+        copy: Callable[[str], None] = QGuiApplication.clipboard().setText
+        self.services.runner.run_db(rows, on_done=copy, owner=self.window)

@@ -1,0 +1,224 @@
+"""Shared-PC safety in the window: lock (Ctrl+L, wrong PINs, idle, across a restart), quick switch,
+masked phones in the list, search results, record page and clipboard, export off for guides,
+transfer, erase and the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from guide_app.db.models import Guide
+from guide_app.domain.phones import national_digits
+from guide_app.services.accounts import AccountService
+from guide_app.services.audit import AuditService
+from guide_app.services.context import Actor, AppContext
+from guide_app.services.customer_query import CustomerFilter
+from guide_app.services.lock import LockService
+from guide_app.services.transfer import TransferService
+from guide_app.views.app_services import AppServices
+from guide_app.views.audit_view import AuditDialog
+from guide_app.views.customer_detail import CustomerDetailDialog
+from guide_app.views.customer_table_model import COL
+from guide_app.views.erase_dialog import EraseDialog
+from guide_app.views.main_window import MainWindow
+from guide_app.views.safety import SafetyController
+from guide_app.views.transfer_dialog import TransferDialog
+from tests.gui.conftest import settle
+
+# the offscreen platform says this of window-modal dialogs (as in the other pages' tests)
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+def guides_of(services: AppServices) -> list[Actor]:
+    with services.ctx.read() as s:
+        return [Actor(g.id, g.store_id, role=g.role, name=g.name)
+                for g in s.scalars(select(Guide).where(Guide.role == "guide", Guide.store_id == services.ctx.store_id)
+                                   .order_by(Guide.id))]
+
+
+@pytest.fixture()
+def guide(services: AppServices) -> AppServices:
+    """The same book seen by one of its guides (the demo signs in as the store manager)."""
+    actor = guides_of(services)[0]
+    return AppServices(AppContext(services.ctx.db, actor), services.runner, services.data_dir, store_name="测试门店")
+
+
+def open_window(qtbot: QtBot, services: AppServices, idle_ms: int | None = 600_000) -> tuple[MainWindow, SafetyController]:
+    controller = SafetyController(services, idle_ms=idle_ms)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    controller.attach(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    settle(services)
+    return window, controller
+
+
+def content_visible(window: MainWindow) -> bool:
+    central = window.centralWidget()
+    return central is not None and central.isVisible()
+
+
+def test_ctrl_l_locks_wrong_pins_are_refused_and_the_right_one_unlocks(qtbot: QtBot, guide: AppServices) -> None:
+    AccountService(guide.ctx).set_pin("2580", "2580")
+    window, controller = open_window(qtbot, guide)
+    assert content_visible(window)
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    settle(guide)
+    screen = controller.screen
+    assert screen is not None and screen.isVisible() and not content_visible(window)
+    assert LockService(guide.ctx).state().locked
+    for _ in range(2):
+        screen.secret.setText("0000")
+        screen.submit()
+        settle(guide)
+    assert "PIN 不正确" in screen.error.text() and screen.isVisible()
+    screen.secret.setText("2580")
+    screen.submit()
+    settle(guide)
+    assert not screen.isVisible() and content_visible(window)
+    assert not LockService(guide.ctx).state().locked
+
+
+def test_five_wrong_pins_make_the_screen_wait(qtbot: QtBot, guide: AppServices) -> None:
+    AccountService(guide.ctx).set_pin("2580", "2580")
+    window, controller = open_window(qtbot, guide)
+    controller.lock("manual")
+    settle(guide)
+    assert controller.screen is not None
+    for _ in range(5):
+        controller.screen.secret.setText("1111")
+        controller.screen.submit()
+        settle(guide)
+    assert "秒后再试" in controller.screen.error.text()
+    controller.screen.secret.setText("2580")
+    controller.screen.submit()
+    settle(guide)
+    assert controller.screen.isVisible() and not content_visible(window)
+
+
+def test_idle_time_locks_and_the_lock_survives_a_restart(qtbot: QtBot, guide: AppServices) -> None:
+    AccountService(guide.ctx).set_pin("2580", "2580")
+    window, controller = open_window(qtbot, guide, idle_ms=300)
+    qtbot.waitUntil(lambda: controller.is_locked, timeout=5000)
+    settle(guide)
+    assert not content_visible(window)
+    window.close()
+    # the app starts again on the same file: it opens locked
+    again, controller2 = open_window(qtbot, guide)
+    assert controller2.is_locked and not content_visible(again)
+    assert controller2.screen is not None and controller2.screen.isVisible()
+
+
+def test_unlocking_as_another_guide_switches_the_pc(qtbot: QtBot, guide: AppServices) -> None:
+    other = guides_of(guide)[1]
+    AccountService(guide.ctx).set_pin("2580", "2580")
+    AccountService(AppContext(guide.ctx.db, other)).set_pin("1357", "1357")
+    _window, controller = open_window(qtbot, guide)
+    controller.lock("switch")
+    settle(guide)
+    screen = controller.screen
+    assert screen is not None
+    screen.people.setCurrentIndex(screen.people.findData(other.guide_id))
+    screen.secret.setText("1357")
+    with qtbot.waitSignal(controller.switched, timeout=5000) as switched:
+        screen.submit()
+    assert switched.args[0].guide_id == other.guide_id == guide.ctx.actor.guide_id
+
+
+def test_phones_are_masked_in_the_list_search_results_record_page_and_clipboard(qtbot: QtBot,
+                                                                                  guide: AppServices) -> None:
+    window, controller = open_window(qtbot, guide)
+    page = window.customers
+    row = next(r for r in guide.query.rows(guide.query.ids()) if r.phone)
+    digits = national_digits(row.phone)
+    page.search.setText(digits[-4:])
+    settle(guide)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=5000)
+    settle(guide)
+    shown = [str(d) for r in range(page.model.rowCount()) if (d := page.model.index(r, COL["phone"]).data())]
+    assert shown and all("****" in s and digits not in s for s in shown)
+    page.table.selectRow(0)
+    QGuiApplication.clipboard().clear()
+    controller.copy_selected()
+    settle(guide)
+    copied = QGuiApplication.clipboard().text()
+    assert "****" in copied and digits not in copied
+
+    detail = CustomerDetailDialog(guide, row.id, parent=window)
+    qtbot.addWidget(detail)
+    settle(guide)
+    assert detail.info_labels["phone"].text() == f"{digits[:3]}****{digits[-4:]}"
+    history_text = " ".join(item.text() for r in range(detail.history_table.rowCount())
+                            if (item := detail.history_table.item(r, 3)) is not None)
+    assert digits not in history_text
+    assert not hasattr(detail, "erase_button")  # guides cannot erase
+    detail.reveal_button.click()  # type: ignore[attr-defined]
+    settle(guide)
+    assert detail.info_labels["phone"].text() == digits
+    manager = AppContext(guide.ctx.db, Actor("m", guide.ctx.store_id, role="store_manager"))
+    entries = AuditService(manager).entries(action="reveal_phone")
+    assert [(e.actor_id, e.target) for e in entries] == [(guide.ctx.actor.guide_id, row.id)]
+
+
+def test_export_is_off_for_guides_with_a_reason(qtbot: QtBot, guide: AppServices) -> None:
+    window, _controller = open_window(qtbot, guide)
+    button = window.customers.export_button
+    assert not button.isEnabled() and "店长" in button.toolTip()
+
+
+def test_manager_transfers_a_guides_customers_evenly(qtbot: QtBot, services: AppServices) -> None:
+    g1, g2, g3 = guides_of(services)[:3]
+    before = len(TransferService(services.ctx).customers_of(g1.guide_id))
+    assert before > 2
+    dialog = TransferDialog(services, from_guide_id=g1.guide_id)
+    qtbot.addWidget(dialog)
+    settle(services)
+    assert dialog.table.rowCount() == before
+    phones = [item.text() for r in range(before) if (item := dialog.table.item(r, 1)) is not None and item.text()]
+    assert phones and all("****" in p for p in phones)
+    dialog.submit()
+    assert "没有指定导购" in dialog.error.text()  # nothing chosen yet
+    for i in range(dialog.targets.count()):
+        target = dialog.targets.item(i)
+        if target.data(Qt.ItemDataRole.UserRole) in (g2.guide_id, g3.guide_id):
+            target.setCheckState(Qt.CheckState.Checked)
+    dialog.share_evenly()
+    dialog.note.setText("调店交接")
+    with qtbot.waitSignal(dialog.transferred, timeout=10_000) as done:
+        dialog.submit()
+    result = done.args[0]
+    assert result.customers == before and sorted(result.per_guide.values()) in (
+        [before // 2, before - before // 2], [before - before // 2, before // 2])
+    assert TransferService(services.ctx).customers_of(g1.guide_id) == []
+
+
+def test_manager_erases_from_the_record_page_and_reads_the_audit_log(qtbot: QtBot, qtmodeltester: object,
+                                                                    services: AppServices, tmp_path: Path) -> None:
+    cid = services.query.rows(services.query.ids())[0].id
+    detail = CustomerDetailDialog(services, cid)
+    qtbot.addWidget(detail)
+    settle(services)
+    detail.erase_button.click()  # type: ignore[attr-defined]
+    erase = detail.findChild(EraseDialog)
+    assert erase is not None
+    erase.reason.setText("顾客书面申请")
+    erase.confirm.setText("删除")
+    with qtbot.waitSignal(detail.deleted, timeout=10_000):
+        erase.submit()
+    settle(services)
+    assert cid not in {r.id for r in services.query.rows(services.query.ids(CustomerFilter()))}
+    audit = AuditDialog(services)
+    qtbot.addWidget(audit)
+    settle(services)
+    qtmodeltester.check(audit.model)  # type: ignore[attr-defined]
+    actions = [audit.model.index(r, 2).data() for r in range(audit.model.rowCount())]
+    assert "删除个人信息" in actions
+    assert audit.result() != QDialog.DialogCode.Accepted
