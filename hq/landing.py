@@ -38,6 +38,7 @@ from hq import landing_limits, landing_pages, leads
 from hq.db import Database
 from hq.leads import Lead, LiveCode
 from hq.models import Account, Store, SyncRow
+from hq.org import may_access_store
 
 log = logging.getLogger("hq.landing")
 
@@ -73,8 +74,8 @@ def find_code(session: Session, text: str, now: int) -> LiveCode | str:
         return "expired"
     guide = session.get(Account, str(data.get("guide_id") or ""))
     store = session.get(Store, row.store_id)
-    if guide is None or guide.disabled_at is not None or store is None:
-        return "disabled"  # the guide has left: the code no longer brings customers to anyone
+    if guide is None or guide.disabled_at is not None or store is None or not may_access_store(session, guide, store.id):
+        return "disabled"  # the guide has left the store: the code no longer brings customers to anyone
     tags = data.get("auto_tag_ids") or []
     return LiveCode(
         id=row.id, code=text, store_id=row.store_id, store_name=store.name, guide_id=guide.id,

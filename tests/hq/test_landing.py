@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from guide_app.domain.codes import new_code_text
 from guide_app.domain.ids import pair_id, uuid7
@@ -22,7 +22,7 @@ from hq import landing_limits, leads
 from hq.db import Database
 from hq.landing_models import CodeLead, CodeStatDay
 from hq.ledger import set_org_time_zone
-from hq.models import LedgerGuideDay, SyncRow
+from hq.models import Account, AccountStore, LedgerGuideDay, SyncRow
 from tests.hq.conftest import OrgFixture
 from tests.hq_fixtures import SyncDevice
 
@@ -268,6 +268,18 @@ def test_unknown_disabled_and_expired_codes_get_plain_pages(
     assert_human_page(submit(http, shop.code, token=token), 410, "已停用")
     assert_human_page(http.post("/a/zzzzzzzzzzzzzzzzz", data={"name": "x"}), 404, "找不到这个二维码")
     assert customers(hq_database, dev.store_id) == [] and lead_count(hq_database) == 0
+
+
+def test_a_code_of_a_guide_who_left_gets_a_plain_page(http: TestClient, shop: Shop, hq_database: Database) -> None:
+    with hq_database.session() as s:
+        s.execute(delete(AccountStore).where(AccountStore.account_id == shop.guide_id))
+    assert_human_page(http.get(f"/a/{shop.code}"), 410, "已停用")
+    with hq_database.session() as s:
+        s.add(AccountStore(account_id=shop.guide_id, store_id=shop.dev.store_id))
+        account = s.get(Account, shop.guide_id)
+        assert account is not None
+        account.disabled_at = 1
+    assert_human_page(http.get(f"/a/{shop.code}"), 410, "已停用")
 
 
 def test_a_flood_of_submissions_is_limited_and_lands_once(
