@@ -212,7 +212,7 @@ def make_router(db_of: Callable[[Request], Database], secret_of: Callable[[Reque
                 address_of: Callable[[Request], str]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/a/{text:path}")
+    @router.api_route("/a/{text:path}", methods=["GET", "HEAD"])
     async def landing(request: Request, text: str) -> HTMLResponse:
         db, address = db_of(request), address_of(request)
 
@@ -223,6 +223,8 @@ def make_router(db_of: Callable[[Request], Database], secret_of: Callable[[Reque
                 code = find_code(s, text, now)
                 if isinstance(code, str):
                     return _notice(code)
+                if request.method == "HEAD":  # a link checker, not a shopper: not a scan
+                    return _html(200, "")
                 leads.lock_store(s, code)  # serializes this code's hits, so its limits hold exactly
                 if not landing_limits.allowed(s, "scan", code.code, address, now):
                     return _notice("rate_limited")

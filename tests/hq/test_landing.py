@@ -117,6 +117,8 @@ def test_page_shows_guide_and_store_in_chinese_and_counts_a_scan(
     assert r.headers["cache-control"] == "no-store"
     assert "noindex" in r.headers["x-robots-tag"]
     http.get(f"/a/{shop.code}")
+    assert http.head(f"/a/{shop.code}").status_code == 200  # a link checker is not a scan
+    assert http.head("/a/zzzzzzzzzzzzzzzzz").status_code == 404
     with hq_database.session() as s:
         assert sum(d.scans for d in s.scalars(select(CodeStatDay).where(CodeStatDay.code_id == shop.code_id))) == 2
 
