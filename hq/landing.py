@@ -131,7 +131,7 @@ def clean_name(raw: str) -> str:
     return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", raw)).split())
 
 
-def read_form(form: dict[str, list[str]]) -> tuple[FormInput, Lead | None, str]:
+def read_form(form: dict[str, list[str]], address: str) -> tuple[FormInput, Lead | None]:
     """Check the shopper's input; returns the input (with zh_CN errors) and the lead when valid."""
     got = FormInput(token=_first(form, "token"))
     got.name = clean_name(_first(form, "name"))
@@ -154,8 +154,8 @@ def read_form(form: dict[str, list[str]]) -> tuple[FormInput, Lead | None, str]:
     if not got.channels:
         got.errors["consent"] = "请至少勾选一种联系方式，表示您同意导购联系您"
     if got.errors:
-        return got, None, phone
-    return got, Lead(name=got.name, phone=phone, channels=got.channels, address=""), phone
+        return got, None
+    return got, Lead(name=got.name, phone=phone, channels=got.channels, address=address)
 
 
 # --- responses ----------------------------------------------------------------------------------------
@@ -263,13 +263,13 @@ def make_router(db_of: Callable[[Request], Database], secret_of: Callable[[Reque
                 landing_limits.record(s, "submit", code.code, address, now)
                 if not same_origin:
                     return _notice("bad_origin")
-                got, lead, _ = read_form(form)
+                got, lead = read_form(form, address)
                 if not token_ok(secret, code.code, got.token, now):
                     got.errors = {"form": "页面已过期，请检查后重新提交", **got.errors}
                     return _form(code, secret, now, got, status=400)
                 if lead is None:
                     return _form(code, secret, now, got, status=400)
-                result = leads.record_lead(s, code, Lead(lead.name, lead.phone, lead.channels, address), now)
+                result = leads.record_lead(s, code, lead, now)
                 log.info("landing lead code=%s outcome=%s", code.id, result.outcome)
                 content = landing_pages.thanks_page(guide_name=code.guide_name, store_name=code.store_name,
                                                     welcome_text=code.welcome_text)
@@ -279,10 +279,3 @@ def make_router(db_of: Callable[[Request], Database], secret_of: Callable[[Reque
 
     return router
 
-
-def client_address(request: Request) -> str:
-    """The shopper's address as uvicorn gives it (X-Forwarded-For only from ``--forwarded-allow-ips``)."""
-    return request.client.host if request.client else "unknown"
-
-
-__all__ = ["client_address", "find_code", "make_router", "make_token", "read_form", "token_ok"]
