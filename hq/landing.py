@@ -278,4 +278,3 @@ def make_router(db_of: Callable[[Request], Database], secret_of: Callable[[Reque
         return await run_in_threadpool(_guarded, run)
 
     return router
-
