@@ -99,7 +99,8 @@ class DbLocalStore:
                 if row is None:
                     continue
                 r = results.get(seq)
-                if r is not None and r.status == "rejected":
+                # a duplicate that carries a code is the repeat of an earlier refusal whose answer we lost
+                if r is not None and (r.status == "rejected" or (r.status == "duplicate" and r.code)):
                     if row.status == "pending":
                         row.status = "rejected"
                         row.reject_code = r.code[:40]

@@ -60,7 +60,8 @@ class LocalStore(Protocol):
 
     def record_push(self, sent: Sequence[int], response: PushResponse) -> None:
         """Mark the results: applied/duplicate → acked, rejected → rejected with code and reason
-        (kept and shown). Sent rows at or below ``response.last_seq`` without a result are acked."""
+        (kept and shown); a duplicate with a code repeats an earlier refusal and is rejected too.
+        Sent rows at or below ``response.last_seq`` without a result are acked."""
 
     def pending_count(self) -> int: ...
 
@@ -202,9 +203,9 @@ class SyncEngine:
             for r in response.results:
                 if r.status == "applied":
                     report.applied += 1
-                elif r.status == "duplicate":
+                elif r.status == "duplicate" and not r.code:
                     report.duplicates += 1
-                else:
+                else:  # refused now, or a repeat of a refusal whose answer was lost
                     report.rejected += 1
                     report.rejected_seqs.append(r.seq)
             sent_total += len(batch)

@@ -52,6 +52,19 @@ def test_response_lost_after_hq_committed_is_not_applied_twice(hq: HQProcess, tm
     assert all(history_count(hq, cid) == 1 for cid in ids)
 
 
+def test_a_refusal_whose_answer_was_lost_is_still_shown_with_its_reason(hq: HQProcess, tmp_path: Path,
+                                                                         pcs: list[object]) -> None:
+    transport = FaultTransport(once("/push", "drop-after"))
+    a = PC(tmp_path / "a.db", hq.url, "hz01.guide1", transport=transport)
+    pcs.append(a)
+    a.skew = DAY  # HQ refuses the stamp; the answer saying so is lost, the re-send is a duplicate
+    a.create("答复丢失", "")
+    report = a.sync()
+    assert ("push", "dropped") in transport.seen and report.rejected == 1
+    (refused,) = a.sync_service.rejected()
+    assert refused.code == "clock_ahead" and "时间" in refused.reason
+
+
 def test_acked_but_not_recorded_resend_gets_duplicates(hq: HQProcess, tmp_path: Path, pcs: list[object]) -> None:
     """The PC crashed after HQ acknowledged but before it marked its outbox: the next run re-sends."""
     a = PC(tmp_path / "a.db", hq.url, "hz01.guide2")

@@ -55,7 +55,7 @@ class FakeStore:
                 if seq <= response.last_seq and row.status == "pending":
                     row.status = "acked"
                 continue
-            if r.status == "rejected":
+            if r.status == "rejected" or (r.status == "duplicate" and r.code):
                 row.status, row.code, row.reason = "rejected", r.code, r.reason
             elif row.status == "pending":
                 row.status = "acked"
