@@ -30,7 +30,7 @@ from typing import Protocol, TypeVar
 from guide_app.domain.hlc import MAX_SKEW_MS, Clock
 from guide_app.sync.backoff import Backoff
 from guide_app.sync.client import HqClient
-from guide_app.sync.errors import BadResponseError, SeqGapError, ServerError, SyncError
+from guide_app.sync.errors import BadResponseError, RequestError, SeqGapError, ServerError, SyncError
 from guide_app.sync.protocol import (
     DEFAULT_PULL_LIMIT,
     MAX_PUSH_BYTES,
@@ -239,7 +239,17 @@ class SyncEngine:
         try:
             pending: Future[PullResponse] = fetcher.submit(self._fetch, cursor)
             while True:
-                page = pending.result()
+                try:
+                    page = pending.result()
+                except RequestError as exc:
+                    if exc.code != "cursor_ahead" or cursor == 0:
+                        raise
+                    # HQ went back in time (restored from a backup): merging is idempotent, so pull
+                    # the store again from the start; our lost pushes come back through the gap path
+                    log.warning("sync: HQ is behind our cursor %d; pulling the store again", cursor)
+                    cursor, initial = 0, True
+                    pending = fetcher.submit(self._fetch, 0)
+                    continue
                 self._check_stop()
                 self._observe_server_time(page.server_time_ms)
                 if page.next_cursor < cursor:

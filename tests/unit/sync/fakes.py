@@ -134,6 +134,8 @@ class FakeHQ:
                                                      server_time_ms=self.now_ms).model_dump())
 
     def pull(self, cursor: int, limit: int) -> httpx.Response:
+        if cursor > self.versions:
+            return httpx.Response(409, json={"code": "cursor_ahead", "detail": "restored", "message_zh": ""})
         rows = [RowChange(entity="customer", id=f"s{v}", fields={"name": f"n{v}"}, hlc={"name": f"{v:013d}-0000-h"},
                           version=v) for v in range(cursor + 1, min(self.versions, cursor + limit) + 1)]
         nxt = rows[-1].version if rows else cursor

@@ -223,3 +223,11 @@ def test_stop_request_ends_the_run_between_pages() -> None:
     with pytest.raises(Stopped):
         engine.pull()
     assert store.pull_cursor() == 1000  # whole pages only
+
+
+def test_hq_restored_behind_our_cursor_means_pulling_the_store_again() -> None:
+    hq, store = FakeHQ(versions=700), FakeStore()
+    store.state["pull_cursor"] = "950"  # HQ was restored from a backup older than what we pulled
+    report = make(hq, store, pull_limit=500)[0].pull()
+    assert [p.next_cursor for p in store.pages] == [500, 700]
+    assert store.pull_cursor() == 700 and report.pulled_rows == 700
