@@ -10,8 +10,10 @@ to an HQ (enrolling it in the account's store on first sign-in).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,9 +24,11 @@ from platformdirs import user_data_dir
 
 from guide_app import __version__
 from guide_app.db.engine import Database, open_database
-from guide_app.db.state import get_setting
+from guide_app.db.migrate import backup_copy
+from guide_app.db.state import get_setting, set_setting
 from guide_app.domain.errors import UserError
 from guide_app.i18n import DEFAULT_LANG, LANGUAGES, current_language, set_language, tr
+from guide_app.logs import CrashReporter, default_log_dir, setup_logging
 from guide_app.services.context import Actor, AppContext
 from guide_app.services.demo_hq import EmbeddedHQ
 from guide_app.services.org import OrgService, ensure_local_profile, remember_signed_in, signed_in_actor
@@ -33,7 +37,10 @@ from guide_app.services.sync_service import SyncService, is_enrolled
 from guide_app.sync.errors import SyncError
 
 if TYPE_CHECKING:  # Qt is imported only after the display check
+    from PySide6.QtWidgets import QApplication
+
     from guide_app.tasks import TaskRunner
+    from guide_app.views.theme import QtCatalog
 
 DB_FILE = "guide.db"
 DEMO_DIR = Path("demo-data")
@@ -54,6 +61,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="sign in to this HQ and sync with it (the first sign-in enrolls this PC)")
     parser.add_argument("--smoke", action="store_true", help="start, show the main window, then exit 0")
     parser.add_argument("--screenshot", type=Path, metavar="DIR", help="render each main view to PNG files in DIR and exit")
+    parser.add_argument("--self-check", action="store_true",
+                        help="print what this build loads (resources, translations, icons, migrations, keyring "
+                             "backends) as JSON, then exit (1 when something is missing)")
+    parser.add_argument("--backup", type=Path, metavar="FILE",
+                        help="copy the local database to FILE (SQLite online backup: safe while the app runs) and exit")
     parser.add_argument("--version", action="version", version=f"guide-app {__version__}")
     return parser.parse_args(argv)
 
@@ -82,6 +94,7 @@ class Startup:
     actor: Actor | None  # None: sign in to HQ when ``sync`` is set, else ask for the offline profile
     sync: SyncService | None = None  # this PC syncs with an HQ
     hq: EmbeddedHQ | None = None  # the demo's own HQ process, stopped on exit
+    log_dir: Path | None = None  # log files and crash reports
 
 
 def prepare_demo(data_dir: Path = DEMO_DIR) -> Startup:
@@ -120,42 +133,110 @@ def saved_language(db: Database) -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANG
 
 
+def backup_database(db_path: Path, target: Path) -> int:
+    """``--backup FILE``: a consistent copy of the local file without migrating or opening the app."""
+    if not db_path.is_file():
+        print(tr("app.backup.failed", reason=str(db_path)), file=sys.stderr)
+        return EXIT_CANCELLED
+    try:
+        written = backup_copy(db_path, None, target=target)
+    except (OSError, sqlite3.Error) as exc:
+        print(tr("app.backup.failed", reason=str(exc)), file=sys.stderr)
+        return EXIT_CANCELLED
+    print(tr("app.backup.done", path=str(written)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    data_dir = args.data_dir or Path(user_data_dir("GuideDesk", appauthor=False))
+    if args.backup:
+        return backup_database(data_dir / DB_FILE, args.backup)
     if not display_available():
         print(NO_DISPLAY_MESSAGE, file=sys.stderr)
         return EXIT_NO_DISPLAY
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log.setLevel(logging.INFO)
-    data_dir = args.data_dir or Path(user_data_dir("GuideDesk", appauthor=False))
+    if args.demo and getattr(sys, "frozen", False):
+        print(tr("app.demo_not_bundled"), file=sys.stderr)  # the demo needs hq/ and Faker, left out of the bundle
+        return EXIT_CANCELLED
+    # an explicit data folder keeps its logs with it; otherwise the platform's user log folder
+    log_dir = DEMO_DIR / "logs" if args.demo else (args.data_dir / "logs" if args.data_dir else default_log_dir())
+    setup_logging(log_dir)
+    reporter = CrashReporter(log_dir)
+    reporter.install()
     try:
         startup = prepare_demo() if args.demo else prepare_data_dir(data_dir, args.hq)
     except UserError as exc:
         print(f"guide-app: {exc}", file=sys.stderr)
         return EXIT_CANCELLED
+    startup.log_dir = log_dir
     set_language(args.lang or saved_language(startup.db))
-    return run_gui(args, startup)
+    return run_gui(args, startup, reporter)
 
 
-def run_gui(args: argparse.Namespace, startup: Startup) -> int:
+def self_check(startup: Startup) -> int:
+    """``--self-check``: the build's facts as JSON on stdout; exit 1 when something did not load."""
+    from guide_app.diagnostics import problems, report
+    from guide_app.views.self_check import qt_report
+
+    facts = {**report(startup.db.path, startup.data_dir, startup.log_dir or default_log_dir()), **qt_report()}
+    found = problems(facts)
+    facts["problems"] = found
+    print(json.dumps(facts, ensure_ascii=False, indent=2))
+    startup.db.dispose()
+    return 1 if found else 0
+
+
+def first_start(startup: Startup, runner: TaskRunner, app: QApplication, catalog: QtCatalog) -> Actor | None:
+    """A fresh data folder: the setup (language; HQ or work offline only), then the HQ sign-in or the
+    offline profile. None when the guide quits."""
+    from guide_app.views.first_run import FirstRunDialog
+    from guide_app.views.setup_wizard import SetupWizard
+    from guide_app.views.sync_setup import sign_in
+
+    def use_language(lang: str) -> None:
+        set_language(lang)
+        catalog.load(lang)
+        app.setApplicationDisplayName(tr("ui.app.name"))
+
+    wizard = SetupWizard(use_language)
+    if wizard.exec() != SetupWizard.DialogCode.Accepted or wizard.choice is None:
+        return None
+    with startup.db.write() as s:
+        set_setting(s, LANGUAGE_KEY, wizard.choice.language)
+    if wizard.choice.hq_url:
+        startup.sync = SyncService(startup.db, hq_url=wizard.choice.hq_url)
+        return sign_in(startup.sync, runner, headless=False, demo=False)
+    dialog = FirstRunDialog(lambda store, guide: ensure_local_profile(startup.db, store, guide))
+    if dialog.exec() != FirstRunDialog.DialogCode.Accepted:
+        return None
+    return dialog.actor
+
+
+def run_gui(args: argparse.Namespace, startup: Startup, reporter: CrashReporter | None = None) -> int:
     # Qt is imported only here, after the display check, so a missing display is a message, not an abort
     from PySide6.QtWidgets import QApplication
 
     from guide_app.tasks import TaskRunner
     from guide_app.views.app_services import AppServices
-    from guide_app.views.first_run import FirstRunDialog
+    from guide_app.views.crash_dialog import CrashDialogs, install_qt_message_handler
     from guide_app.views.screenshots import take_screenshots, wait_idle
     from guide_app.views.shell import AppShell
     from guide_app.views.sync_setup import sign_in, start_sync
-    from guide_app.views.theme import QtCatalog, apply_theme
+    from guide_app.views.theme import QtCatalog, apply_theme, icon
 
     app = QApplication.instance() or QApplication(["guide-app"])
     assert isinstance(app, QApplication)
     app.setApplicationName("GuideDesk")
     app.setApplicationDisplayName(tr("ui.app.name"))
+    app.setWindowIcon(icon("app"))
     apply_theme(app)
     catalog = QtCatalog(app)
     catalog.load(current_language())
+    if reporter is not None:
+        install_qt_message_handler(reporter)
+        app.crash_dialogs = CrashDialogs(app, reporter)  # type: ignore[attr-defined]  # kept alive with the app
+    if args.self_check:
+        return self_check(startup)
 
     headless = bool(args.smoke or args.screenshot)
     db = startup.db
@@ -166,7 +247,7 @@ def run_gui(args: argparse.Namespace, startup: Startup) -> int:
             actor = sign_in(startup.sync, runner, headless=headless, demo=startup.hq is not None)
         except (SyncError, UserError) as exc:
             log.error("sign-in failed: %s", exc.message() if isinstance(exc, SyncError) else exc)
-        if actor is None and not headless:
+        if actor is None:  # cancelled, or nobody to ask: an HQ PC never falls back to an offline profile
             _stop(startup, runner)
             return EXIT_CANCELLED
     if actor is None:
@@ -174,11 +255,10 @@ def run_gui(args: argparse.Namespace, startup: Startup) -> int:
             # no one to ask: an offline profile with neutral names, so the window can be shown
             actor = ensure_local_profile(db, tr("ui.first_run.default_store"), tr("ui.first_run.default_guide"))
         else:
-            dialog = FirstRunDialog(lambda store, guide: ensure_local_profile(db, store, guide))
-            if dialog.exec() != FirstRunDialog.DialogCode.Accepted or dialog.actor is None:
+            actor = first_start(startup, runner, app, catalog)
+            if actor is None:
                 _stop(startup, runner)
                 return EXIT_CANCELLED
-            actor = dialog.actor
     remember_signed_in(db, actor)
 
     ctx = AppContext(db, actor)

@@ -40,10 +40,12 @@ def current_revision(path: Path) -> str | None:
         engine.dispose()
 
 
-def backup_copy(path: Path, revision: str | None) -> Path:
-    """A consistent copy via SQLite's online backup (safe with WAL), named after the old revision."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.stem}.before-{revision or 'unversioned'}-{stamp}{path.suffix}")
+def backup_copy(path: Path, revision: str | None, target: Path | None = None) -> Path:
+    """A consistent copy via SQLite's online backup (safe with WAL), named after the old revision
+    unless ``target`` names the file (``guide-app --backup FILE``)."""
+    if target is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = path.with_name(f"{path.stem}.before-{revision or 'unversioned'}-{stamp}{path.suffix}")
     src = sqlite3.connect(path)
     try:
         dst = sqlite3.connect(target)

@@ -4,6 +4,9 @@ language. A duplicate phone offers to open the customer who already has it."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,12 +25,13 @@ from PySide6.QtWidgets import (
 from guide_app.domain.acquisition import edited_source, shown_source
 from guide_app.domain.entities import GENDERS, MANUAL_STAGES
 from guide_app.domain.errors import UserError
-from guide_app.domain.phones import display_phone
+from guide_app.domain.phones import mask_phone
 from guide_app.i18n import tr
 from guide_app.services.customers import CustomerInput
 from guide_app.services.import_values import parse_birthday
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
+from guide_app.views.drafts import DraftBar, draft_key
 from guide_app.views.formatting import error_text
 
 # which input an error belongs to (the rest show under the form)
@@ -134,7 +138,11 @@ class CustomerFormDialog(QDialog):
         err_row = QHBoxLayout()
         err_row.addWidget(self.error, 1)
         err_row.addWidget(self.open_existing_button)
+        # what was typed here when the app last crashed, offered back (views/drafts.py)
+        self.draft = DraftBar(services.settings, draft_key("customer_form", customer_id),
+                              lambda: asdict(self.value()), self._restore_draft)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.draft)
         layout.addLayout(form)
         layout.addLayout(err_row)
         layout.addWidget(self.buttons)
@@ -164,7 +172,12 @@ class CustomerFormDialog(QDialog):
 
     def fill(self, data: CustomerInput) -> None:
         self.name.setText(data.name)
-        self.phone.setText(display_phone(data.phone) if data.phone.startswith("+") else data.phone)
+        if data.phone.startswith("+"):
+            # a stored number shows masked here too; left as is, the stored number is kept (views/safety)
+            self._stored_phone = data.phone
+            self.phone.setText(mask_phone(data.phone))
+        else:
+            self.phone.setText(data.phone)
         self.wechat_id.setText(data.wechat_id)
         self.gender.setCurrentIndex(max(0, self.gender.findData(data.gender)))
         self.birthday.setText(data.birthday)
@@ -176,9 +189,19 @@ class CustomerFormDialog(QDialog):
         self.notes.setPlainText(data.notes)
         self._owner = data.owner_guide_id
 
+    def _restore_draft(self, saved: dict[str, Any]) -> None:
+        known = {f.name for f in fields(CustomerInput)}
+        self.fill(CustomerInput(**{k: str(v) for k, v in saved.items() if k in known}))
+
+    def typed_phone(self) -> str:
+        """What the phone field means: the stored number while it still shows its mask."""
+        stored = getattr(self, "_stored_phone", "")
+        text = self.phone.text().strip()
+        return stored if stored and text == mask_phone(stored) else self.phone.text()
+
     def value(self) -> CustomerInput:
         return CustomerInput(
-            name=self.name.text(), phone=self.phone.text(), wechat_id=self.wechat_id.text(),
+            name=self.name.text(), phone=self.typed_phone(), wechat_id=self.wechat_id.text(),
             gender=str(self.gender.currentData() or ""), birthday=typed_day(self.birthday.text()),
             source=edited_source(getattr(self, "_source", ""), self.source.text()), owner_guide_id=getattr(self, "_owner", ""),
             stage=str(self.stage.currentData() or ""), preferences=self.preferences.text(),
@@ -230,6 +253,7 @@ class CustomerFormDialog(QDialog):
         def done(customer_id: str) -> None:
             self.save_button.setEnabled(True)
             self.customer_id = customer_id
+            self.draft.form_saved()
             self.saved.emit(customer_id)
             self.accept()
 

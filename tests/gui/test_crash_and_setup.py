@@ -1,0 +1,121 @@
+"""The crash message (drafts saved first, report path shown in Chinese), drafts offered back in
+the customer form, and the first-start setup (language, HQ address or work offline only)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from guide_app.i18n import current_language, set_language
+from guide_app.logs import CrashReporter
+from guide_app.views.app_services import AppServices
+from guide_app.views.crash_dialog import EXIT_AFTER_CRASH, CrashDialogs
+from guide_app.views.customer_form import CustomerFormDialog
+from guide_app.views.drafts import draft_key
+from guide_app.views.setup_wizard import SetupWizard, valid_hq_url
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+def _crash(reporter: CrashReporter) -> Path:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        return reporter.report(*sys.exc_info())  # type: ignore[arg-type]
+
+
+def test_crash_saves_the_open_form_and_says_where_the_report_is(
+        qtbot: QtBot, services: AppServices, tmp_path: Path) -> None:
+    form = CustomerFormDialog(services)
+    qtbot.addWidget(form)
+    form.show()
+    assert form.draft.isHidden()  # nothing saved before
+    form.name.setText("草稿客户")
+    form.phone.setText("13800138000")
+    form.notes.setPlainText("喜欢蓝色")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    reporter = CrashReporter(tmp_path / "logs")
+    dialogs = CrashDialogs(app, reporter)
+    report = _crash(reporter)
+    assert dialogs.box is not None and dialogs.box.isVisible()
+    text = dialogs.box.text()
+    assert str(report) in text and "错误报告已保存到" in text and "1 个表单已保存为草稿" in text
+    assert report.is_file() and "RuntimeError: boom" in report.read_text(encoding="utf-8")
+    # a second crash while the message is up does not stack another message
+    box = dialogs.box
+    _crash(reporter)
+    assert dialogs.box is box
+    exits: list[int] = []
+    dialogs.app = type("FakeApp", (), {"exit": lambda self, code: exits.append(code)})()  # type: ignore[assignment]
+    dialogs.quit_button.click()
+    assert exits == [EXIT_AFTER_CRASH]
+    reporter.listeners.clear()
+    form.close()
+
+    # the next time the new-customer form opens, the draft is offered back
+    again = CustomerFormDialog(services)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.draft.isVisible()
+    assert again.name.text() == ""
+    again.draft.restore_button.click()
+    assert again.name.text() == "草稿客户" and again.notes.toPlainText() == "喜欢蓝色"
+    assert again.draft.isHidden()
+    with qtbot.waitSignal(again.saved, timeout=5000):
+        again.submit()
+    assert services.settings.get(draft_key("customer_form", None)) is None  # saved: the draft is done
+
+
+def test_a_draft_not_taken_stays_and_discard_removes_it(qtbot: QtBot, services: AppServices) -> None:
+    key = draft_key("customer_form", None)
+    services.settings.set(key, {"saved_at": "2026-01-01 10:00", "fields": {"name": "甲", "bogus": 1}})
+    form = CustomerFormDialog(services)
+    qtbot.addWidget(form)
+    assert "2026-01-01 10:00" in form.draft.label.text()
+    form.reject()
+    assert services.settings.get(key) is not None  # closed without a choice: still offered next time
+    form = CustomerFormDialog(services)
+    qtbot.addWidget(form)
+    form.draft.discard_button.click()
+    assert services.settings.get(key) is None and form.draft.isHidden()
+
+
+def test_setup_switches_language_and_checks_the_hq_address(qtbot: QtBot) -> None:
+    chosen: list[str] = []
+
+    def use(lang: str) -> None:
+        chosen.append(lang)
+        set_language(lang)
+
+    wizard = SetupWizard(use)
+    qtbot.addWidget(wizard)
+    try:
+        assert wizard.windowTitle() == "欢迎使用导购助手"
+        assert wizard.offline.text().startswith("仅离线使用")
+        wizard.language.setCurrentIndex(wizard.language.findData("en"))
+        assert chosen == ["en"] and current_language() == "en"
+        assert wizard.windowTitle() == "Welcome to Guide Desk" and wizard.next_button.text() == "Next"
+        wizard.url.setText("hq.example.com")
+        wizard.next_button.click()
+        assert wizard.choice is None and "http" in wizard.error.text()
+        wizard.url.setText(" https://hq.example.com/ ")
+        wizard.next_button.click()
+        assert wizard.choice is not None
+        assert (wizard.choice.language, wizard.choice.hq_url) == ("en", "https://hq.example.com")
+    finally:
+        set_language("zh_CN")
+
+
+def test_setup_offline_only_needs_no_address(qtbot: QtBot) -> None:
+    wizard = SetupWizard(set_language)
+    qtbot.addWidget(wizard)
+    wizard.offline.setChecked(True)
+    assert not wizard.url.isEnabled()
+    wizard.next_button.click()
+    assert wizard.choice is not None and wizard.choice.hq_url == "" and wizard.choice.language == "zh_CN"
+    assert valid_hq_url("https://") == "" and valid_hq_url("http://10.0.0.5:8000/") == "http://10.0.0.5:8000"
