@@ -67,11 +67,13 @@ def test_create_edit_and_delete_through_the_ui(qtbot: QtBot, empty_services: App
     edit = CustomerFormDialog(empty_services, cid)
     qtbot.addWidget(edit)
     settle(empty_services)
-    assert edit.phone.text() == "13812345678" and edit.birthday.text() == "1990-05-20"
+    # the edit form masks the stored number too; left untouched, the number is kept
+    assert edit.phone.text() == "138****5678" and edit.birthday.text() == "1990-05-20"
     edit.name.setText("林小满（VIP）")
     with qtbot.waitSignal(edit.saved):
         edit.submit()
     assert empty_services.customers.get(cid).name == "林小满（VIP）"
+    assert empty_services.customers.get(cid).phone == "+8613812345678"
 
     asked: list[str] = []
 
