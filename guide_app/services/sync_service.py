@@ -245,6 +245,9 @@ class SyncService:
         except SyncError as exc:
             if device_id and exc.code in ("device_unknown", "device_revoked", "device_mismatch"):
                 result = self.client.login(request.model_copy(update={"device_id": None}))
+            elif exc.code == "store_required":
+                # HQ does not list the stores here: the PC is enrolled by a one-store account first
+                raise UserError("sync.login.store_required") from exc
             else:
                 raise
         pinned = self.store.get_state(HQ_KEY)

@@ -9,6 +9,8 @@ import pytest
 from keyring.backends import SecretService
 
 from guide_app.db.engine import open_database
+from guide_app.domain.errors import UserError
+from guide_app.i18n import tr
 from guide_app.services.context import AppContext
 from guide_app.services.sync_service import HQ_KEY, SyncService
 from guide_app.sync.errors import AuthRequiredError, HqKeyMismatchError
@@ -31,6 +33,19 @@ def test_enrollment_pins_the_hq_key_and_refuses_another(hq: HQProcess, tmp_path:
     with pytest.raises(HqKeyMismatchError) as info:
         a.sync_service.login(hq.url, "gz01.manager", DEMO_PASSWORD)
     assert "密钥" in info.value.message()
+
+
+def test_a_multi_store_account_signs_in_on_a_pc_its_store_enrolled(hq: HQProcess, tmp_path: Path) -> None:
+    db = open_database(tmp_path / "pc.db")
+    service = SyncService(db, memory_tokens=True)
+    with pytest.raises(UserError) as info:
+        service.login(hq.url, "floater.guide", DEMO_PASSWORD)  # two stores: which one is this PC?
+    assert "多家门店" in tr(info.value.key)
+    service.login(hq.url, "sh01.guide1", DEMO_PASSWORD)  # the store's guide enrolls the PC
+    actor = service.login(hq.url, "floater.guide", DEMO_PASSWORD)
+    assert actor.store_id == service.store.get_state("store_id")
+    service.client.close()
+    db.dispose()
 
 
 def test_sign_out_keeps_unsynced_changes_until_the_next_sign_in(hq: HQProcess, tmp_path: Path,
