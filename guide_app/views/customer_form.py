@@ -4,6 +4,9 @@ language. A duplicate phone offers to open the customer who already has it."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,6 +31,7 @@ from guide_app.services.customers import CustomerInput
 from guide_app.services.import_values import parse_birthday
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
+from guide_app.views.drafts import DraftBar, draft_key
 from guide_app.views.formatting import error_text
 
 # which input an error belongs to (the rest show under the form)
@@ -134,7 +138,11 @@ class CustomerFormDialog(QDialog):
         err_row = QHBoxLayout()
         err_row.addWidget(self.error, 1)
         err_row.addWidget(self.open_existing_button)
+        # what was typed here when the app last crashed, offered back (views/drafts.py)
+        self.draft = DraftBar(services.settings, draft_key("customer_form", customer_id),
+                              lambda: asdict(self.value()), self._restore_draft)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.draft)
         layout.addLayout(form)
         layout.addLayout(err_row)
         layout.addWidget(self.buttons)
@@ -180,6 +188,10 @@ class CustomerFormDialog(QDialog):
         self.sizes.setText(data.sizes)
         self.notes.setPlainText(data.notes)
         self._owner = data.owner_guide_id
+
+    def _restore_draft(self, saved: dict[str, Any]) -> None:
+        known = {f.name for f in fields(CustomerInput)}
+        self.fill(CustomerInput(**{k: str(v) for k, v in saved.items() if k in known}))
 
     def typed_phone(self) -> str:
         """What the phone field means: the stored number while it still shows its mask."""
@@ -241,6 +253,7 @@ class CustomerFormDialog(QDialog):
         def done(customer_id: str) -> None:
             self.save_button.setEnabled(True)
             self.customer_id = customer_id
+            self.draft.form_saved()
             self.saved.emit(customer_id)
             self.accept()
 
