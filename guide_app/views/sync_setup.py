@@ -8,6 +8,7 @@ import logging
 
 from PySide6.QtWidgets import QDialog
 
+from guide_app.services.accounts import remember_password
 from guide_app.services.context import Actor, AppContext
 from guide_app.services.demo_hq import DEMO_GUIDE, DEMO_MANAGER, DEMO_PASSWORD
 from guide_app.services.sync_service import SyncService
@@ -38,6 +39,10 @@ def sign_in(service: SyncService, runner: TaskRunner, *, headless: bool, demo: b
         return service.login(service.hq_url, DEMO_GUIDE, DEMO_PASSWORD) if demo else None
     dialog = LoginDialog(service, runner, demo_accounts=DEMO_ACCOUNTS if demo else ())
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    if accepted and dialog.actor is not None:
+        # HQ just checked the full password: keep a verifier so a manager can unlock offline, and
+        # clear failed PIN attempts of this account here (services/accounts.py)
+        remember_password(service.db, dialog.actor.guide_id, dialog.password.text(), service.now_ms())
     return dialog.actor if accepted else None
 
 
