@@ -95,11 +95,11 @@ def test_setup_switches_language_and_checks_the_hq_address(qtbot: QtBot) -> None
     wizard = SetupWizard(use)
     qtbot.addWidget(wizard)
     try:
-        assert wizard.windowTitle() == "欢迎使用导购助手"
+        assert wizard.windowTitle() == "导购助手 · 首次设置"
         assert wizard.offline.text().startswith("仅离线使用")
         wizard.language.setCurrentIndex(wizard.language.findData("en"))
         assert chosen == ["en"] and current_language() == "en"
-        assert wizard.windowTitle() == "Welcome to Guide Desk" and wizard.next_button.text() == "Next"
+        assert wizard.windowTitle() == "Guide Desk · first-time setup" and wizard.next_button.text() == "Next"
         wizard.url.setText("hq.example.com")
         wizard.next_button.click()
         assert wizard.choice is None and "http" in wizard.error.text()
@@ -119,3 +119,55 @@ def test_setup_offline_only_needs_no_address(qtbot: QtBot) -> None:
     wizard.next_button.click()
     assert wizard.choice is not None and wizard.choice.hq_url == "" and wizard.choice.language == "zh_CN"
     assert valid_hq_url("https://") == "" and valid_hq_url("http://10.0.0.5:8000/") == "http://10.0.0.5:8000"
+
+
+def test_first_start_offline_goes_from_setup_to_the_profile(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+
+    from guide_app.app import Startup, first_start, saved_language
+    from guide_app.db.engine import open_database
+    from guide_app.tasks import TaskRunner
+    from guide_app.views.first_run import FirstRunDialog
+    from guide_app.views.theme import QtCatalog
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    db = open_database(tmp_path / "guide.db")
+    startup = Startup(db, tmp_path, None)
+    runner = TaskRunner()
+    seen: list[str] = []
+
+    def answer_profile() -> None:
+        dialog = app.activeModalWidget()
+        if not isinstance(dialog, FirstRunDialog):
+            seen.append(f"expected the profile dialog, got {dialog!r}")
+            if dialog is not None:
+                dialog.close()
+            return
+        seen.append(dialog.windowTitle())
+        dialog.store_name.setText("Test store")
+        dialog.guide_name.setText("Ann")
+        dialog.submit()
+
+    def answer_setup() -> None:
+        wizard = app.activeModalWidget()
+        if not isinstance(wizard, SetupWizard):
+            seen.append(f"expected the setup, got {wizard!r}")
+            if wizard is not None:
+                wizard.close()
+            return
+        wizard.language.setCurrentIndex(wizard.language.findData("en"))
+        wizard.offline.setChecked(True)
+        QTimer.singleShot(0, answer_profile)
+        wizard.next_button.click()
+
+    QTimer.singleShot(0, answer_setup)
+    try:
+        actor = first_start(startup, runner, app, QtCatalog(app))
+        assert actor is not None and actor.name == "Ann", seen
+        assert seen == ["Welcome to Guide Desk"]  # the profile dialog, already in the language picked
+        assert saved_language(db) == "en" and startup.sync is None
+    finally:
+        set_language("zh_CN")
+        runner.shutdown()
+        db.dispose()
