@@ -25,7 +25,6 @@ from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Table, delete, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from guide_app.domain.acquisition import QR_PREFIX, is_import
@@ -125,11 +124,10 @@ class Attribution:
     campaign_id: str = ""
 
 
-_UPSERTS: dict[tuple[str, str], Any] = {}
-_EVENT_INSERT = insert(cast(Table, LedgerEvent.__table__))  # Core: no ORM bulk bookkeeping per event
-
-
 Rollup = type[LedgerGuideDay] | type[LedgerStoreDay] | type[LedgerGuideMonth] | type[LedgerStoreMonth]
+EVENT_COLUMNS = ("metric", "day", "store_id", "region_id", "guide_id", "campaign_id", "delta", "subject", "at")
+GUIDE_COLUMNS = ("metric", "store_id", "guide_id", "campaign_id", "region_id", "value")  # + day or month
+STORE_COLUMNS = ("metric", "store_id", "campaign_id", "region_id", "value")
 
 
 def month_of(day: int) -> int:
@@ -137,40 +135,62 @@ def month_of(day: int) -> int:
     return dt.date.fromordinal(day).replace(day=1).toordinal()
 
 
-def _upsert_stmt(dialect: str, model: Rollup) -> Any:
-    """One ``INSERT … ON CONFLICT DO UPDATE SET value = value + excluded.value`` per dialect and table,
-    built once so SQLAlchemy's compiled cache serves every event."""
-    key = (dialect, model.__tablename__)
-    stmt = _UPSERTS.get(key)
-    if stmt is None:
-        table = cast(Table, model.__table__)
-        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        keys = [c.name for c in table.primary_key]
-        stmt = ins.on_conflict_do_update(index_elements=keys, set_={"value": table.c.value + ins.excluded.value})
-        _UPSERTS[key] = stmt
-    return stmt
+@dataclass(frozen=True)
+class _Sql:
+    """The five statements one event costs, as driver SQL built once per parameter style: through
+    SQLAlchemy's statement machinery they cost several times what the database spends on them."""
+
+    event: str
+    guide_day: str
+    store_day: str
+    guide_month: str
+    store_month: str
+
+
+_SQL: dict[str, _Sql] = {}
+
+
+def _sql_for(paramstyle: str) -> _Sql:
+    sql = _SQL.get(paramstyle)
+    if sql is None:
+        mark = "?" if paramstyle == "qmark" else "%s"
+
+        def insert_sql(table: str, columns: tuple[str, ...]) -> str:
+            return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+
+        def upsert_sql(model: Rollup, columns: tuple[str, ...]) -> str:
+            table = model.__tablename__
+            keys = ", ".join(c.name for c in cast(Table, model.__table__).primary_key)
+            return (f"{insert_sql(table, columns)} ON CONFLICT ({keys}) "
+                    f"DO UPDATE SET value = {table}.value + excluded.value")
+
+        sql = _SQL[paramstyle] = _Sql(
+            insert_sql("ledger_event", EVENT_COLUMNS),
+            upsert_sql(LedgerGuideDay, (*GUIDE_COLUMNS, "day")),
+            upsert_sql(LedgerStoreDay, (*STORE_COLUMNS, "day")),
+            upsert_sql(LedgerGuideMonth, (*GUIDE_COLUMNS, "month")),
+            upsert_sql(LedgerStoreMonth, (*STORE_COLUMNS, "month")),
+        )
+    return sql
 
 
 def emit(session: Session, metric: str, a: Attribution, delta: int, subject: str, *, rollups: bool = True) -> None:
-    """Append one event and add it to the day's rollups of its guide and its store."""
+    """Append one event and add it to the day's and the month's rollups of its guide and its store."""
     if not delta:
         return
-    conn = session.connection()  # Core statements on the session's connection: no ORM work per event
-    conn.execute(_EVENT_INSERT, {
-        "metric": metric, "day": a.day, "store_id": a.store_id, "region_id": a.region_id, "guide_id": a.guide_id,
-        "campaign_id": a.campaign_id, "delta": delta, "subject": subject[:70], "at": a.at})
+    conn = session.connection()  # the session's own transaction
+    sql = _sql_for(conn.dialect.paramstyle)
+    conn.exec_driver_sql(sql.event, (metric, a.day, a.store_id, a.region_id, a.guide_id, a.campaign_id, delta,
+                                     subject[:70], a.at))
     if not rollups:
         return
-    dialect = conn.dialect.name
-    guide = {"metric": metric, "store_id": a.store_id, "guide_id": a.guide_id, "campaign_id": a.campaign_id,
-             "region_id": a.region_id, "value": delta}
-    store = {"metric": metric, "store_id": a.store_id, "campaign_id": a.campaign_id, "region_id": a.region_id,
-             "value": delta}
+    guide = (metric, a.store_id, a.guide_id, a.campaign_id, a.region_id, delta)
+    store = (metric, a.store_id, a.campaign_id, a.region_id, delta)
     month = month_of(a.day)
-    conn.execute(_upsert_stmt(dialect, LedgerGuideDay), {**guide, "day": a.day})
-    conn.execute(_upsert_stmt(dialect, LedgerStoreDay), {**store, "day": a.day})
-    conn.execute(_upsert_stmt(dialect, LedgerGuideMonth), {**guide, "month": month})
-    conn.execute(_upsert_stmt(dialect, LedgerStoreMonth), {**store, "month": month})
+    conn.exec_driver_sql(sql.guide_day, (*guide, a.day))
+    conn.exec_driver_sql(sql.store_day, (*store, a.day))
+    conn.exec_driver_sql(sql.guide_month, (*guide, month))
+    conn.exec_driver_sql(sql.store_month, (*store, month))
 
 
 def rebuild_rollups(session: Session) -> None:
