@@ -14,6 +14,7 @@ from guide_app.services.consent import ConsentService
 from guide_app.services.customer_query import CustomerFilter, CustomerQuery
 from guide_app.services.erase import EraseService
 from guide_app.services.follow_ups import FollowUpService
+from guide_app.services.org import GuideInfo, OrgService
 from hq.models import CustomerHistory as HqHistory
 from hq.models import SyncRow
 from tests.e2e.clients import PC
@@ -72,7 +73,7 @@ def test_erasure_reaches_hq_and_every_pc_and_an_offline_pc_cannot_bring_it_back(
     guide.edit(cid, notes="喜欢红色")
     for pc in (guide, manager, offline):
         pc.sync()
-    assert local_traces(offline, cid)["row"][0] == "贾宝玉"
+    assert local_traces(offline, cid)["row"] == ("贾宝玉", "+8613700001111", "jby1111", "喜欢红色", False, False)
 
     offline.edit(cid, notes="离线时写的备注")  # not synced yet
     EraseService(manager.ctx).erase(cid, "顾客到店要求删除")
@@ -125,3 +126,36 @@ def test_an_opt_out_on_one_pc_wins_over_an_opt_in_made_offline_on_another(
                        if r.data.get("action") == "consent" and r.data.get("target") == cid]
     assert {(e["detail"]["channel"], e["detail"]["value"], e["detail"]["method"]) for e in consent_entries} == {
         ("sms", "opted_out", "counter"), ("sms", "granted", "form"), ("wechat", "granted", "form")}
+
+
+def test_a_transfer_reaches_hq_and_the_boards_keep_the_customer_with_its_first_guide(
+        hq: HQProcess, tmp_path: Path, pcs: list[object]) -> None:
+    from guide_app.services.transfer import TransferService
+    from hq.models import LedgerItem
+
+    guide = PC(tmp_path / "g.db", hq.url, "gz01.guide1")
+    manager = PC(tmp_path / "m.db", hq.url, "gz01.manager")
+    pcs.extend([guide, manager])
+    cid = guide.create("薛宝钗", "13700003333")
+    guide.sync()
+    manager.sync()
+    first = guide.ctx.actor.guide_id
+    receivers = [g.id for g in manager_guides(manager) if g.id not in (first, manager.ctx.actor.guide_id)]
+    result = TransferService(manager.ctx).transfer(first, {cid: receivers[0]}, "调岗交接")
+    assert result.customers == 1
+    manager.sync()
+    guide.sync()
+    assert hq_rows(hq, "customer", cid)[0].data["owner_guide_id"] == receivers[0]
+    assert guide.customer(cid).owner_guide_id == receivers[0]
+    engine = create_engine(hq.db_url)
+    try:
+        with Session(engine) as s:
+            item = s.get(LedgerItem, ("customer", cid))
+            assert item is not None and item.guide_id == first  # new for the guide who brought them, only
+            assert item.counts.get("new_customers") == 1
+    finally:
+        engine.dispose()
+
+
+def manager_guides(pc: PC) -> list[GuideInfo]:
+    return OrgService(pc.ctx).guides()
