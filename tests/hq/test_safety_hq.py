@@ -1,0 +1,50 @@
+"""HQ's side of shared-PC safety: the daily export limit travels with the org data; an erased
+customer's record refuses later writes and keeps no personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from guide_app.domain.erasure import ERASED_VALUES
+from guide_app.domain.ids import uuid7
+from hq import org
+from hq.db import Database
+from hq.models import CustomerHistory, SyncRow
+from tests.hq_fixtures import SyncDevice
+
+
+def test_the_export_limit_reaches_pcs_with_the_org(device: Callable[..., SyncDevice], hq_database: Database) -> None:
+    dev = device()
+    page = dev.pull()
+    assert page["org"]["export_daily_limit"] == org.DEFAULT_EXPORT_LIMIT == 2000
+    with hq_database.session() as s:
+        org.set_export_daily_limit(s, 50)
+    page = dev.pull(page["next_cursor"])
+    assert page["org"]["export_daily_limit"] == 50
+    with hq_database.session() as s:
+        org.set_export_daily_limit(s, org.DEFAULT_EXPORT_LIMIT)
+
+
+def test_an_erased_customer_refuses_later_writes_and_keeps_no_history(device: Callable[..., SyncDevice],
+                                                                     hq_database: Database) -> None:
+    dev = device()
+    cid = uuid7()
+    created = dev.mutation("customer", cid, {"store_id": dev.store_id, "name": "王熙凤", "phone": "+8613700004444",
+                                             "notes": "旧备注", "created_at": 1})
+    assert dev.push(created)["results"][0]["status"] == "applied"
+    edit = dev.mutation("customer", cid, {"notes": "新备注"})
+    dev.push(edit)
+    erase = dev.mutation("customer", cid, dict(ERASED_VALUES))
+    assert dev.push(erase)["results"][0]["status"] == "applied"
+    again = dev.mutation("customer", cid, {"notes": "离线时写的"})
+    result = dev.push(again)["results"][0]
+    assert (result["status"], result["code"]) == ("rejected", "erased")
+    child = dev.mutation("follow_up", uuid7(), {"store_id": dev.store_id, "customer_id": cid, "kind": "call",
+                                                "note": "再联系", "at": 1})
+    assert dev.push(child)["results"][0]["code"] == "erased"
+    with hq_database.session() as s:
+        row = s.scalars(select(SyncRow).where(SyncRow.entity == "customer", SyncRow.id == cid)).one()
+        assert row.data["name"] == row.data["notes"] == row.data["phone"] == "" and row.lookup == ""
+        assert s.scalars(select(CustomerHistory).where(CustomerHistory.customer_id == cid)).all() == []
