@@ -8,7 +8,8 @@ keeps no personal data here, and no later write can bring it back.
   their wiped values with an HQ stamp later than any on the row (a later-stamped edit that won the
   merge loses to this), and the copies HQ keeps elsewhere are wiped: the losing values in
   customer history (including those this very write produced), refused payloads that named the
-  record, and the phone the leaderboard ledger keeps for re-add checks.
+  record, the phone the leaderboard ledger keeps for re-add checks, and the landing-page leads
+  that became this customer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import delete, update
 
 from guide_app.domain.erasure import ERASED_VALUES, is_wipe
 from guide_app.sync.protocol import Mutation
+from hq.landing_models import CodeLead
 from hq.models import CustomerHistory, DeviceMutation, LedgerItem, SyncRow
 from hq.sync_rules import Rejected
 
@@ -55,3 +57,4 @@ def after_write(ctx: PushContext, row: SyncRow) -> None:
                                                      DeviceMutation.payload.is_not(None)).values(payload=None))
     ctx.session.execute(update(LedgerItem).where(LedgerItem.entity == "customer", LedgerItem.id == row.id)
                         .values(phone=""))
+    ctx.session.execute(update(CodeLead).where(CodeLead.customer_id == row.id).values(phone="", name=""))

@@ -11,6 +11,7 @@ from guide_app.domain.erasure import ERASED_VALUES
 from guide_app.domain.ids import uuid7
 from hq import org
 from hq.db import Database
+from hq.landing_models import CodeLead
 from hq.models import CustomerHistory, SyncRow
 from tests.hq_fixtures import SyncDevice
 
@@ -36,6 +37,9 @@ def test_an_erased_customer_refuses_later_writes_and_keeps_no_history(device: Ca
     assert dev.push(created)["results"][0]["status"] == "applied"
     edit = dev.mutation("customer", cid, {"notes": "新备注"})
     dev.push(edit)
+    with hq_database.session() as s:  # the landing page's lead that became this customer
+        s.add(CodeLead(id=uuid7(), code_id="code-1", store_id=dev.store_id, customer_id=cid, phone="+8613700004444",
+                       name="王熙凤", outcome="new", channels="sms", how="qr_landing", address="10.0.0.1", at=1))
     erase = dev.mutation("customer", cid, dict(ERASED_VALUES))
     assert dev.push(erase)["results"][0]["status"] == "applied"
     again = dev.mutation("customer", cid, {"notes": "离线时写的"})
@@ -48,3 +52,5 @@ def test_an_erased_customer_refuses_later_writes_and_keeps_no_history(device: Ca
         row = s.scalars(select(SyncRow).where(SyncRow.entity == "customer", SyncRow.id == cid)).one()
         assert row.data["name"] == row.data["notes"] == row.data["phone"] == "" and row.lookup == ""
         assert s.scalars(select(CustomerHistory).where(CustomerHistory.customer_id == cid)).all() == []
+        lead = s.scalars(select(CodeLead).where(CodeLead.customer_id == cid)).one()
+        assert (lead.phone, lead.name) == ("", "")
