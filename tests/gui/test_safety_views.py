@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -222,3 +222,24 @@ def test_manager_erases_from_the_record_page_and_reads_the_audit_log(qtbot: QtBo
     actions = [audit.model.index(r, 2).data() for r in range(audit.model.rowCount())]
     assert "删除个人信息" in actions
     assert audit.result() != QDialog.DialogCode.Accepted
+
+
+def test_a_guide_disabled_at_hq_makes_the_app_ask_the_manager_to_transfer(
+        qtbot: QtBot, services: AppServices, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = guides_of(services)[0]
+    with services.ctx.db.write() as s:  # what the org data of a pull does when HQ disables an account
+        row = s.get(Guide, gone.guide_id)
+        assert row is not None
+        row.active = False
+    asked: list[str] = []
+
+    def answer(_parent: object, _title: str, text: str, *args: object) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    window, _controller = open_window(qtbot, services)
+    assert len(asked) == 1 and gone.name in asked[0] and "停用" in asked[0]
+    dialog = window.findChild(TransferDialog)
+    assert dialog is not None and dialog.from_id() == gone.guide_id
+    assert dialog.table.rowCount() == len(TransferService(services.ctx).customers_of(gone.guide_id)) > 0
