@@ -22,7 +22,6 @@ from guide_app.views.boards_page import BoardsPage
 from guide_app.views.campaigns_page import CampaignsPage
 from guide_app.views.codes_page import CodesPage
 from guide_app.views.customers_page import CustomersPage
-from guide_app.views.empty_area import EmptyAreaPage
 from guide_app.views.formatting import error_text
 from guide_app.views.import_dialog import ExportController, ImportDialog
 from guide_app.views.settings_page import SettingsPage
@@ -87,13 +86,14 @@ class MainWindow(QMainWindow):
         self.customers = CustomersPage(services)
         self.tags = TagsPage(services)
         self.settings = SettingsPage(services)
+        campaigns = CampaignsPage(services.ctx, services.runner, packs_dir=services.data_dir / "packs")
         self.pages: dict[str, QWidget] = {
             "customers": self.customers,
             "tags": self.tags,
-            "codes": titled("codes", CodesPage.for_app(services)),
+            # a code can be linked to one of the installed campaigns
+            "codes": titled("codes", CodesPage.for_app(services, campaigns=campaigns.campaigns.code_campaigns)),
             "leaderboard": BoardsPage(services),
-            "campaigns": titled("campaigns", CampaignsPage(services.ctx, services.runner,
-                                                           packs_dir=services.data_dir / "packs")),
+            "campaigns": titled("campaigns", campaigns),
             "settings": self.settings,
         }
         self.stack = QStackedWidget()
