@@ -22,7 +22,7 @@ from hq import landing_limits, leads
 from hq.db import Database
 from hq.landing_models import CodeLead, CodeStatDay
 from hq.ledger import set_org_time_zone
-from hq.models import Account, AccountStore, LedgerGuideDay, SyncRow
+from hq.models import Account, AccountStore, LedgerGuideDay, Store, SyncRow
 from tests.hq.conftest import OrgFixture
 from tests.hq_fixtures import SyncDevice
 
@@ -246,8 +246,15 @@ def test_script_tags_in_every_field_come_back_inert(http: TestClient, shop: Shop
     assert customers(hq_database, shop.dev.store_id)[0].data["name"] == SCRIPT
 
 
-def test_welcome_text_with_markup_is_escaped(http: TestClient, shop: Shop) -> None:
+def test_names_and_welcome_text_with_markup_are_escaped(http: TestClient, shop: Shop, hq_database: Database) -> None:
     shop.dev.push(shop.dev.edit("acquisition_code", shop.code_id, welcome_text=f"你好{SCRIPT}"))
+    with hq_database.session() as s:
+        store, account = s.get(Store, shop.dev.store_id), s.get(Account, shop.guide_id)
+        assert store is not None and account is not None
+        store.name, account.display_name = f"店{SCRIPT}", f'导购"{SCRIPT}'
+    r = http.get(f"/a/{shop.code}")
+    assert_human_page(r, 200, "店&lt;script&gt;")
+    assert "导购&quot;&lt;script&gt;" in r.text
     r = submit(http, shop.code)
     assert_human_page(r, 200, "你好&lt;script&gt;")
 
