@@ -185,7 +185,9 @@ def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":  # some in-app browsers send none; the token still holds
         return True
-    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
+    # behind a balancer that rewrites Host, the public name arrives as X-Forwarded-Host
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "").split(",")[0].strip()}
+    return urlsplit(origin).netloc.lower() in {h.lower() for h in hosts if h}
 
 
 def _guarded(run: Callable[[], HTMLResponse]) -> HTMLResponse:

@@ -315,6 +315,9 @@ def test_a_post_from_another_site_is_refused(http: TestClient, shop: Shop, hq_da
     assert_human_page(r, 403, "无法提交")
     assert lead_count(hq_database) == 0
     assert submit(http, shop.code, headers={"Origin": "http://testserver"}).status_code == 200
+    # a balancer that rewrites Host names the public one in X-Forwarded-Host
+    assert submit(http, shop.code, phone="13812345678", headers={
+        "Origin": "https://hq.example.com", "X-Forwarded-Host": "hq.example.com"}).status_code == 200
 
 
 def test_a_fault_shows_a_plain_page_never_a_trace(
