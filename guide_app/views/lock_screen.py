@@ -151,6 +151,9 @@ class LockScreen(QWidget):
         self.secret.setPlaceholderText(tr("security.ui.password") if manager else tr("security.ui.pin"))
         self.error.clear()
 
+    def role_of(self, guide_id: str) -> str:
+        return self._roles.get(guide_id, "guide")
+
     def current_guide_id(self) -> str:
         return str(self.people.currentData() or "")
 

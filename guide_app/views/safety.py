@@ -14,12 +14,15 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, QWidget
 
+from guide_app.domain.errors import UserError
 from guide_app.i18n import tr
-from guide_app.services.accounts import AccountService, PcUser, remember_password
+from guide_app.services.accounts import AccountService, PcUser, remember_password, uses_password
 from guide_app.services.context import Actor
 from guide_app.services.lock import IDLE_MINUTES_RANGE, LockService, LockState
 from guide_app.services.privacy import masked
+from guide_app.services.sync_service import store_summary
 from guide_app.services.transfer import TransferService
+from guide_app.sync.errors import ForbiddenError, LoginFailedError, SyncError
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
 from guide_app.views.audit_view import AuditDialog
@@ -153,7 +156,35 @@ class SafetyController(QObject):
         self.locked.emit()
 
     def _unlock(self, guide_id: str, secret: str) -> None:
+        """Managers' passwords are checked by HQ when it can be reached (for the account this PC's
+        session belongs to), else against the verifier from their last online sign-in."""
+        sync = self.services.sync
+        session = sync.service.actor if sync is not None else None
+        role = self.screen.role_of(guide_id) if self.screen is not None else "guide"
+        if sync is None or session is None or session.guide_id != guide_id or not uses_password(role):
+            self._check(guide_id, secret, None)
+            return
+        service = sync.service
+
+        def ask_hq(username: str) -> None:
+            def login(_: TaskControl) -> bool | None:
+                try:
+                    service.login(service.hq_url, username, secret)
+                except (LoginFailedError, ForbiddenError):
+                    return False
+                except (SyncError, UserError):
+                    return None  # HQ cannot be asked now: the offline verifier decides
+                return True
+
+            self.services.runner.run_net(login, on_done=lambda ok: self._check(guide_id, secret, ok),
+                                         owner=self.window)
+
+        self.services.runner.run_db(lambda _c: store_summary(service.db)["username"], on_done=ask_hq,
+                                    owner=self.window)
+
+    def _check(self, guide_id: str, secret: str, hq_says: bool | None) -> None:
         before = self.actor.guide_id
+        online = None if hq_says is None else (lambda _g, _p: hq_says)
 
         def done(actor: Actor) -> None:
             self.is_locked = False
@@ -170,7 +201,7 @@ class SafetyController(QObject):
             if self.screen is not None:
                 self.screen.failed(error_text(exc))
 
-        self.services.runner.run_db(lambda _c: self.lock_service.unlock(guide_id, secret), on_done=done,
+        self.services.runner.run_db(lambda _c: self.lock_service.unlock(guide_id, secret, online), on_done=done,
                                     on_error=failed, owner=self.window)
 
     def sign_in_other(self) -> None:
