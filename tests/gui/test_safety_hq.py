@@ -47,12 +47,13 @@ def test_manager_unlocks_with_the_password_online_then_offline(qtbot: QtBot, tmp
         wait_idle(runner)
         controller.lock_now()
         wait_idle(runner)
-        screen = controller.screen
-        assert screen is not None and screen.isVisible()
+        first = controller.screen
+        assert first is not None and first.isVisible()
+        screen = first
         assert screen.secret.placeholderText() == "密码"  # managers never use a PIN
         screen.secret.setText("not-the-password")
         screen.submit()
-        qtbot.waitUntil(lambda: "密码不正确" in screen.error.text(), timeout=15_000)
+        qtbot.waitUntil(lambda: "密码不正确" in first.error.text(), timeout=15_000)
         screen.secret.setText(DEMO_PASSWORD)
         screen.submit()
         qtbot.waitUntil(lambda: not controller.is_locked, timeout=15_000)
@@ -64,13 +65,13 @@ def test_manager_unlocks_with_the_password_online_then_offline(qtbot: QtBot, tmp
         service.client.base_url = "http://127.0.0.1:9"
         controller.lock("manual")
         wait_idle(runner)
-        screen = controller.screen
-        assert screen is not None
-        screen.secret.setText("wrong-again")
-        screen.submit()
-        qtbot.waitUntil(lambda: "密码不正确" in screen.error.text(), timeout=15_000)
-        screen.secret.setText(DEMO_PASSWORD)
-        screen.submit()
+        again = controller.screen
+        assert again is not None
+        again.secret.setText("wrong-again")
+        again.submit()
+        qtbot.waitUntil(lambda: "密码不正确" in again.error.text(), timeout=15_000)
+        again.secret.setText(DEMO_PASSWORD)
+        again.submit()
         qtbot.waitUntil(lambda: not controller.is_locked, timeout=15_000)
     finally:
         runner.shutdown()
