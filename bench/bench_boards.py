@@ -13,7 +13,8 @@ scans alone for the current period (``SELECT key, SUM(value) … GROUP BY key`` 
 whole months and on the daily one for the days at the edges), what any board must at least read.
 
 Rollup upkeep: ``--push-events`` events written through :func:`hq.ledger.emit` in transactions of 200
-(a push), with the rollup upserts and without them (event rows only).
+(a push), with the rollup upserts and without them (event rows only); and ``--push-customers`` new
+customers through HQ's real push in batches of 200, with the ledger hook and with it switched off.
 """
 
 from __future__ import annotations
@@ -169,6 +170,51 @@ def upkeep(db: Database, triples: list[tuple[str, str, str]], n: int, rng: rando
     return best[True], best[False]
 
 
+def push_rate(db: Database, n: int) -> tuple[float, float]:
+    """New customers/s through HQ's real push (``sync_push.push``: validation, merge, history, version),
+    in pushes of 200, with the ledger kept and with its hook switched off."""
+    from guide_app.domain.hlc import Clock
+    from guide_app.sync.protocol import Mutation
+    from hq import sync_push
+    from hq.models import Device
+
+    now = NOW_MS
+    with db.session() as s:
+        region = s.scalars(select(Region.id)).first()
+        store_id, guide_id, device_id = uuid7(), uuid7(), uuid7()
+        s.add(Store(id=store_id, region_id=region, name="压测门店", version=0, org_version=0, created_at=now))
+        s.add(Account(id=guide_id, username="push-bench", display_name="压测导购", role="guide", region_id=None,
+                      password_hash="x", created_at=now))
+        s.flush()
+        s.add(AccountStore(account_id=guide_id, store_id=store_id))
+        s.add(Device(id=device_id, store_id=store_id, enrolled_by=guide_id, name="", last_seq=0, enrolled_at=now,
+                     last_seen_at=now))
+    clock = Clock("pushbench")
+    seq, phone = 0, 13800000000
+    real = sync_push.ledger.record_row
+    rates = {}
+    try:
+        for keep in (True, False):
+            sync_push.ledger.record_row = real if keep else (lambda _ctx, _row: None)  # type: ignore[assignment]
+            start = time.perf_counter()
+            for _ in range(max(1, n // 200)):
+                batch = []
+                for _i in range(200):
+                    seq, phone = seq + 1, phone + 1
+                    stamp = clock.tick()
+                    fields = {"store_id": store_id, "name": "压测客户", "phone": f"+86{phone}", "source": "",
+                              "owner_guide_id": guide_id, "created_at": now}
+                    batch.append(Mutation(seq=seq, op_id=uuid7(), entity="customer", entity_id=uuid7(),
+                                          fields=fields, hlc=dict.fromkeys(fields, stamp)))
+                with db.session() as s:
+                    result = sync_push.push(s, device_id, batch)
+                    assert all(r.status == "applied" for r in result.results), result.results[:1]
+            rates[keep] = max(1, n // 200) * 200 / (time.perf_counter() - start)
+    finally:
+        sync_push.ledger.record_row = real  # type: ignore[assignment]
+    return rates[True], rates[False]
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     upgrade(url)
     db = Database(url)
@@ -189,6 +235,9 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         with_r, without_r = upkeep(db, triples, args.push_events, rng)
         print(f"  upkeep (best of 3 rounds): {with_r:,.0f} events/s with rollups, {without_r:,.0f} events/s "
               f"event rows only ({with_r / without_r:.2f}x)")
+        kept, off = push_rate(db, args.push_customers)
+        print(f"  push: {kept:,.0f} new customers/s through sync push with the ledger, {off:,.0f}/s with its hook "
+              f"off ({kept / off:.2f}x)")
     finally:
         db.dispose()
 
@@ -200,6 +249,7 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=300)
     parser.add_argument("--push-events", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--push-customers", type=int, default=2000)
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
     backends = args.backends.split(",")

@@ -344,16 +344,14 @@ def _is_store_code(session: Session, store_id: str, code: str) -> bool:
 
 
 def _phone_taken(session: Session, store_id: str, phone: str, row_id: str) -> bool:
-    """A re-add: the phone belongs to a live customer of the store, or to one that counted."""
-    items = session.scalars(select(LedgerItem).where(
+    """A re-add: another customer of the store with this phone counted (live, or deleted after its first
+    7 days). Every customer row HQ holds has its ledger item (pushes and leads record it on write, the
+    demo seeder through :func:`backfill`), so the items alone answer; a live duplicate that did not count
+    is merged right after, and the merge keeps the one count."""
+    counts = session.connection().execute(select(LedgerItem.counts).where(
         LedgerItem.store_id == store_id, LedgerItem.phone == phone, LedgerItem.id != row_id,
-        LedgerItem.entity == "customer"))
-    if any(item.counts for item in items):
-        return True
-    live = select(SyncRow.id).where(
-        SyncRow.entity == "customer", SyncRow.lookup == phone, SyncRow.store_id == store_id, SyncRow.id != row_id,
-        SyncRow.deleted_hlc.is_(None), SyncRow.merged_into.is_(None)).limit(1)
-    return session.scalar(live) is not None
+        LedgerItem.entity == "customer")).scalars()
+    return any(counts)
 
 
 def _customer(ctx: PushScope, row: SyncRow) -> None:
@@ -365,7 +363,6 @@ def _customer(ctx: PushScope, row: SyncRow) -> None:
         a = Attribution(row.store_id, ctx.store.region_id, guide, local_day(created, org_time_zone(s)), created)
         channel, phone = _channel(ctx, row), row.lookup
         item = _new_item(s, "customer", row.id, a, channel=channel, phone=phone)
-        s.flush()
         _set(s, item, {} if phone and _phone_taken(s, row.store_id, phone, row.id) else acquisition_counts(channel))
     if row.merged_into:
         _merged(s, item, row.merged_into)
