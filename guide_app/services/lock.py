@@ -13,7 +13,7 @@ from typing import Any
 
 from guide_app.db.state import get_setting, set_setting
 from guide_app.domain.errors import UserError
-from guide_app.services.accounts import AccountService
+from guide_app.services.accounts import AccountService, is_enrolled
 from guide_app.services.context import Actor, AppContext
 from guide_app.services.org import remember_signed_in
 
@@ -82,12 +82,12 @@ class LockService:
         return actor
 
     def can_unlock(self) -> bool:
-        """Whether the signed-in person could unlock a lock now (a guide needs a PIN here; a manager
-        on an HQ PC can always sign in with the full password)."""
-        actor = self.ctx.actor
-        if self.accounts.uses_password(actor.role):
-            return True
-        return self.accounts.has_pin(actor.guide_id)
+        """Whether a lock could be lifted: on a PC enrolled at HQ always (the lock screen signs in
+        with the full password); on a PC without HQ only once the signed-in person has a PIN."""
+        with self.ctx.read() as s:
+            if is_enrolled(s):
+                return True
+        return self.accounts.has_pin(self.ctx.actor.guide_id)
 
     def signed_in(self, actor: Actor) -> None:
         """A full password sign-in (checked by HQ) also unlocks, as that person."""

@@ -104,6 +104,13 @@ class SafetyController(QObject):
         else:
             self._content(True)
             self.check_departed()
+            self.services.runner.run_db(lambda _c: self.accounts.uses_password(self.actor.role)
+                                        or self.accounts.has_pin(self.actor.guide_id),
+                                        on_done=self._suggest_pin, owner=self.window)
+
+    def _suggest_pin(self, has_secret: bool) -> None:
+        if not has_secret and self.window is not None:
+            self.window.statusBar().showMessage(tr("security.ui.suggest_pin"), 15_000)
 
     # --- locking ---------------------------------------------------------------------------------
     def lock_now(self) -> None:

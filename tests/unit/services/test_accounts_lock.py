@@ -161,3 +161,13 @@ def test_on_a_pc_without_hq_a_manager_profile_uses_a_pin(team: AppContext) -> No
     mgr = AccountService(as_(team, MANAGER))
     mgr.set_pin("2580", "2580")  # no HQ password exists for an offline profile
     assert mgr.verify(MANAGER.guide_id, "2580").role == "store_manager"
+
+
+def test_a_lock_is_only_offered_when_someone_can_lift_it(team: AppContext) -> None:
+    guide_lock = LockService(as_(team, GUIDE))
+    assert guide_lock.can_unlock()  # enrolled: the lock screen can sign in with the full password
+    with team.db.write() as s:
+        s.delete(s.get(SyncState, "device_id"))
+    assert not guide_lock.can_unlock()  # no HQ and no PIN: nobody could unlock it
+    AccountService(as_(team, GUIDE)).set_pin("2580", "2580")
+    assert guide_lock.can_unlock()
