@@ -4,7 +4,7 @@ handover note, and transfer. Phones are shown masked."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -31,6 +33,36 @@ from guide_app.services.transfer import NOTE_MAX, TransferResult, TransferServic
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
 from guide_app.views.formatting import error_text
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class GuideChoiceDelegate(QStyledItemDelegate):
+    """Edits the "to" cell with a combo of the receiving guides; the guide id is the item's data."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.choices: list[tuple[str, str]] = []
+
+    def name_of(self, guide_id: str) -> str:
+        return dict(self.choices).get(guide_id, tr("security.transfer_ui.choose"))
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:
+        combo = QComboBox(parent)
+        combo.addItem(tr("security.transfer_ui.choose"), "")
+        for gid, name in self.choices:
+            combo.addItem(name, gid)
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: _Index) -> None:
+        if isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(index.data(Qt.ItemDataRole.UserRole) or "")))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: _Index) -> None:
+        if isinstance(editor, QComboBox):
+            gid = str(editor.currentData() or "")
+            model.setData(index, gid, Qt.ItemDataRole.UserRole)
+            model.setData(index, self.name_of(gid), Qt.ItemDataRole.DisplayRole)
 
 
 class TransferDialog(QDialog):
@@ -55,7 +87,10 @@ class TransferDialog(QDialog):
         self.table.setHorizontalHeaderLabels([tr("field.name"), tr("field.phone"), tr("security.transfer_ui.to")])
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # one combo editor at a time (a departing guide may own thousands of customers)
+        self.delegate = GuideChoiceDelegate(self.table)
+        self.table.setItemDelegateForColumn(2, self.delegate)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
         self.note = QLineEdit()
         self.note.setMaxLength(NOTE_MAX)
         self.note.setPlaceholderText(tr("security.transfer_ui.note_placeholder"))
@@ -131,15 +166,17 @@ class TransferDialog(QDialog):
         for r, row in enumerate(rows):
             self.table.insertRow(r)
             name = QTableWidgetItem(row.name)
-            name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            name.setFlags((name.flags() | Qt.ItemFlag.ItemIsUserCheckable) & ~Qt.ItemFlag.ItemIsEditable)
             name.setCheckState(Qt.CheckState.Checked)
             self.table.setItem(r, 0, name)
-            self.table.setItem(r, 1, QTableWidgetItem(masked(row.phone)))
-            combo = QComboBox()
-            combo.addItem(tr("security.transfer_ui.choose"), "")
-            for g in receivers:
-                combo.addItem(g.name, g.id)
-            self.table.setCellWidget(r, 2, combo)
+            phone = QTableWidgetItem(masked(row.phone))
+            phone.setFlags(phone.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(r, 1, phone)
+            to = QTableWidgetItem(tr("security.transfer_ui.choose"))
+            to.setData(Qt.ItemDataRole.UserRole, "")
+            to.setFlags(to.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(r, 2, to)
+        self.delegate.choices = [(g.id, g.name) for g in receivers]
         self.summary.setText(tr("security.transfer_ui.count", count=len(rows)))
 
     # --- choosing -----------------------------------------------------------------------------
@@ -151,10 +188,15 @@ class TransferDialog(QDialog):
                 out.append(str(item.data(Qt.ItemDataRole.UserRole)))
         return out
 
-    def _combo(self, r: int) -> QComboBox:
-        combo = self.table.cellWidget(r, 2)
-        assert isinstance(combo, QComboBox)
-        return combo
+    def set_target(self, r: int, guide_id: str) -> None:
+        item = self.table.item(r, 2)
+        if item is not None:
+            item.setData(Qt.ItemDataRole.UserRole, guide_id)
+            item.setText(self.delegate.name_of(guide_id))
+
+    def target_of(self, r: int) -> str:
+        item = self.table.item(r, 2)
+        return str(item.data(Qt.ItemDataRole.UserRole) or "") if item is not None else ""
 
     def _checked_rows(self) -> list[int]:
         return [r for r in range(self.table.rowCount())
@@ -169,13 +211,12 @@ class TransferDialog(QDialog):
         rows = self._checked_rows()
         plan = split_evenly([str(r) for r in rows], targets)
         for r in rows:
-            combo = self._combo(r)
-            combo.setCurrentIndex(combo.findData(plan[str(r)]))
+            self.set_target(r, plan[str(r)])
 
     def assignment(self) -> dict[str, str]:
         out = {}
         for r in self._checked_rows():
-            to = str(self._combo(r).currentData() or "")
+            to = self.target_of(r)
             if to:
                 out[self.rows[r].id] = to
         return out

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QComboBox, QDialog, QMessageBox, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -191,12 +191,19 @@ def test_manager_transfers_a_guides_customers_evenly(qtbot: QtBot, services: App
         if target.data(Qt.ItemDataRole.UserRole) in (g2.guide_id, g3.guide_id):
             target.setCheckState(Qt.CheckState.Checked)
     dialog.share_evenly()
+    # by hand: the first customer goes to the guide picked in its cell's combo
+    index = dialog.table.model().index(0, 2)
+    editor = dialog.delegate.createEditor(dialog.table.viewport(), QStyleOptionViewItem(), index)
+    assert isinstance(editor, QComboBox)
+    editor.setCurrentIndex(editor.findData(g2.guide_id))
+    dialog.delegate.setModelData(editor, dialog.table.model(), index)
+    assert dialog.target_of(0) == g2.guide_id and dialog.table.item(0, 2).text() == g2.name  # type: ignore[union-attr]
     dialog.note.setText("调店交接")
     with qtbot.waitSignal(dialog.transferred, timeout=10_000) as done:
         dialog.submit()
     result = done.args[0]
-    assert result.customers == before and sorted(result.per_guide.values()) in (
-        [before // 2, before - before // 2], [before - before // 2, before // 2])
+    assert result.customers == before and sum(result.per_guide.values()) == before
+    assert set(result.per_guide) == {g2.guide_id, g3.guide_id}
     assert TransferService(services.ctx).customers_of(g1.guide_id) == []
 
 
