@@ -151,6 +151,12 @@ def test_phones_are_masked_in_the_list_search_results_record_page_and_clipboard(
     settle(guide)
     copied = QGuiApplication.clipboard().text()
     assert "****" in copied and digits not in copied
+    QGuiApplication.clipboard().clear()
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)  # the real key press
+    settle(guide)
+    pressed = QGuiApplication.clipboard().text()
+    assert pressed and digits not in pressed
 
     detail = CustomerDetailDialog(guide, row.id, parent=window)
     qtbot.addWidget(detail)
