@@ -29,7 +29,7 @@ WELCOME = "欢迎您！到店报手机号即可领取会员礼。"
 
 
 def fresh_phone(rng: random.Random) -> str:
-    return f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+    return f"{rng.choice(('135', '138', '139', '186', '188'))}{rng.randrange(10**8):08d}"  # valid mobile prefixes
 
 
 def make_code(pc: PC, tag_name: str) -> tuple[CodeService, str, str]:
