@@ -195,13 +195,13 @@ class SafetyController(QObject):
 
         def done(actor: Actor) -> None:
             self.is_locked = False
+            self.idle.resume()
             if actor.guide_id != before:
                 self.switched.emit(actor)
                 return
             if self.screen is not None:
                 self.screen.hide()
             self._content(True)
-            self.idle.resume()
             self.unlocked.emit()
 
         def failed(exc: BaseException) -> None:
@@ -229,6 +229,7 @@ class SafetyController(QObject):
 
         def done(_: object) -> None:
             self.is_locked = False
+            self.idle.resume()
             self.switched.emit(actor)
 
         self.services.runner.run_db(work, on_done=done, owner=self)

@@ -131,6 +131,7 @@ def test_unlocking_as_another_guide_switches_the_pc(qtbot: QtBot, guide: AppServ
     with qtbot.waitSignal(controller.switched, timeout=5000) as switched:
         screen.submit()
     assert switched.args[0].guide_id == other.guide_id == guide.ctx.actor.guide_id
+    assert controller.idle.timer.isActive()  # the new guide's idle time runs again
 
 
 def test_phones_are_masked_in_the_list_search_results_record_page_and_clipboard(qtbot: QtBot,
