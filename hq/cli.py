@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("zone", help="an IANA name such as Asia/Shanghai")
 
+    p = asub.add_parser("set-book-visibility", help="whether a store's guides see its whole book or only their own")
+    _add_db(p)
+    p.add_argument("store", help="store name or id")
+    p.add_argument("visibility", choices=org.BOOK_VISIBILITY)
+
     p = asub.add_parser("set-stores", help="replace the stores a guide or store manager works in")
     _add_db(p)
     p.add_argument("username")
@@ -196,6 +201,9 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
         except ValueError as exc:
             raise org.OrgError(str(exc)) from exc
         print(f"leaderboard time zone: {args.zone.strip()}")
+    elif cmd == "set-book-visibility":
+        store = org.set_book_visibility(session, args.store, args.visibility)
+        print(f"{store.name}: guides see {'their own customers' if args.visibility == 'own' else 'the whole book'}")
     elif cmd == "set-stores":
         account = org.set_stores(session, args.username, args.stores)
         print(f"account {account.username} now in {len(args.stores)} store(s)")

@@ -93,6 +93,7 @@ def org_payload(session: Session, store: Store) -> dict[str, Any]:
         "guides": guides,
         "org_version": store.org_version,
         "export_daily_limit": export_daily_limit(session),
+        "book_visibility": book_visibility(session, store.id),
     }
 
 
@@ -107,6 +108,32 @@ def export_daily_limit(session: Session) -> int:
         return max(0, int(value)) if value is not None else DEFAULT_EXPORT_LIMIT
     except ValueError:
         return DEFAULT_EXPORT_LIMIT
+
+
+BOOK_VISIBILITY = ("store", "own")  # guides see the whole store's book, or only their own customers
+
+
+def _book_setting(store_id: str) -> str:
+    return f"bv:{store_id}"
+
+
+def book_visibility(session: Session, store_id: str) -> str:
+    value = session.scalar(select(OrgSetting.value).where(OrgSetting.name == _book_setting(store_id)))
+    return value if value in BOOK_VISIBILITY else "store"
+
+
+def set_book_visibility(session: Session, store_ref: str, value: str) -> Store:
+    """What a store's guides see of its book (``hq admin set-book-visibility``); managers see it all."""
+    if value not in BOOK_VISIBILITY:
+        raise OrgError(f"book visibility must be one of {', '.join(BOOK_VISIBILITY)}")
+    store = find_store(session, store_ref)
+    row = session.get(OrgSetting, _book_setting(store.id))
+    if row is None:
+        session.add(OrgSetting(name=_book_setting(store.id), value=value))
+    else:
+        row.value = value
+    mark_org_changed(session, [store.id])
+    return store
 
 
 def set_export_daily_limit(session: Session, limit: int) -> None:

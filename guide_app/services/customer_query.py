@@ -27,6 +27,7 @@ from guide_app.services.book_records import (
 )
 from guide_app.services.context import AppContext
 from guide_app.services.follow_ups import follow_ups_of
+from guide_app.services.privacy import own_customers_only
 from guide_app.services.purchases import purchases_of
 from guide_app.services.settings import read_stage_thresholds
 
@@ -69,6 +70,9 @@ class CustomerQuery:
         if f.sort not in customer_list.SORTS:
             raise UserError("book.bad_sort", value=f.sort)
         cutoffs = stage_cutoffs(self.ctx.now_ms(), read_stage_thresholds(session)) if f.stage else {}
+        owner = f.owner_guide_id
+        if own_customers_only(session, self.ctx.actor):
+            owner = self.ctx.actor.guide_id  # the store shows guides their own customers only
         return customer_list.ListSpec(
             store_id=self.ctx.store_id,
             text=f.text,
@@ -76,7 +80,7 @@ class CustomerQuery:
             tag_none_of=tuple(f.tags.none_of),
             stage=f.stage,
             cutoffs=cutoffs,
-            owner_guide_id=f.owner_guide_id,
+            owner_guide_id=owner,
             sort=f.sort,
             descending=f.descending,
         )
@@ -131,6 +135,8 @@ class CustomerQuery:
                 c = s.scalars(select(Customer).where(Customer.id == c.merged_into)).first()
             if c is None or c.store_id != self.ctx.store_id or c.merged_into is not None:
                 raise UserError("customer.not_found")
+            if own_customers_only(s, self.ctx.actor) and c.owner_guide_id != self.ctx.actor.guide_id:
+                raise UserError("security.book.not_yours")
             if c.deleted_hlc is not None:
                 raise UserError("customer.deleted")
             thresholds = read_stage_thresholds(s)

@@ -5,6 +5,8 @@
   finds the customer; the result shows the mask.
 - Revealing one number (or copying it unmasked) is one click for anyone, and writes an audit entry
   (who, which customer, when) in the same transaction as the read.
+- The store decides at HQ whether its guides see the whole book or only their own customers
+  (``book_visibility`` in the org data); managers always see it all.
 - Exporting customer data is for managers only, always audited, and limited per person and day by
   HQ (``export_daily_limit`` in the org data of a pull; :data:`DEFAULT_EXPORT_LIMIT` until HQ says).
 """
@@ -21,7 +23,7 @@ from guide_app.db.state import get_setting, set_setting
 from guide_app.domain.errors import UserError
 from guide_app.domain.phones import display_phone, mask_phone
 from guide_app.services.audit import exported_today, record
-from guide_app.services.context import AppContext
+from guide_app.services.context import Actor, AppContext
 
 EXPORT_LIMIT_KEY = "hq.export_daily_limit"
 DEFAULT_EXPORT_LIMIT = 2000
@@ -40,6 +42,19 @@ def apply_export_limit(session: Session, value: Any) -> None:
     """The limit HQ sent with the org data (sync apply calls this; a bad value keeps the old one)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         set_setting(session, EXPORT_LIMIT_KEY, value)
+
+
+BOOK_KEY = "hq.book_visibility"  # "store": guides see the store's whole book; "own": only their customers
+
+
+def apply_book_visibility(session: Session, value: Any) -> None:
+    if value in ("store", "own"):
+        set_setting(session, BOOK_KEY, value)
+
+
+def own_customers_only(session: Session, actor: Actor) -> bool:
+    """Whether ``actor`` sees only the customers they own (the store chose so at HQ; managers never)."""
+    return not actor.is_manager and get_setting(session, BOOK_KEY, "store") == "own"
 
 
 class PrivacyService:

@@ -37,7 +37,7 @@ from guide_app.domain.hlc import Stamp
 from guide_app.domain.merge import merge_row, merge_tombstone, tag_active
 from guide_app.domain.pinyin_keys import sort_key
 from guide_app.services.erase import wipe_local
-from guide_app.services.privacy import apply_export_limit
+from guide_app.services.privacy import apply_book_visibility, apply_export_limit
 from guide_app.services.purchases import refresh_purchase_totals_many
 from guide_app.sync.protocol import HistoryEntry, RowChange
 
@@ -474,6 +474,8 @@ def apply_org(session: Session, org: dict[str, Any]) -> None:
             row.region_name = s.get("region_name", "") or ""
     if "export_daily_limit" in org:
         apply_export_limit(session, org["export_daily_limit"])
+    if "book_visibility" in org:
+        apply_book_visibility(session, org["book_visibility"])
     guides = org.get("guides")
     if guides is None:
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import select
 
 from guide_app.domain.erasure import ERASED_VALUES
@@ -26,6 +27,22 @@ def test_the_export_limit_reaches_pcs_with_the_org(device: Callable[..., SyncDev
     assert page["org"]["export_daily_limit"] == 50
     with hq_database.session() as s:
         org.set_export_daily_limit(s, org.DEFAULT_EXPORT_LIMIT)
+
+
+def test_a_store_decides_whether_guides_see_the_whole_book(device: Callable[..., SyncDevice],
+                                                           hq_database: Database) -> None:
+    dev = device()
+    store_id = str(dev.store_id)
+    page = dev.pull()
+    assert page["org"]["book_visibility"] == "store"
+    with hq_database.session() as s:
+        org.set_book_visibility(s, store_id, "own")
+    page = dev.pull(page["next_cursor"])
+    assert page["org"]["book_visibility"] == "own"
+    with hq_database.session() as s:
+        with pytest.raises(org.OrgError):
+            org.set_book_visibility(s, store_id, "everyone")
+        org.set_book_visibility(s, store_id, "store")
 
 
 def test_an_erased_customer_refuses_later_writes_and_keeps_no_history(device: Callable[..., SyncDevice],

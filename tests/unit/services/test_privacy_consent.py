@@ -111,3 +111,19 @@ def test_the_client_offers_no_way_to_edit_or_clear_the_audit_log() -> None:
 
     public = {n for n in dir(audit_module.AuditService) if not n.startswith("_")}
     assert public == {"entries", "count"}
+
+
+def test_the_store_can_show_guides_only_their_own_customers(ctx: AppContext) -> None:
+    mine = add_customer(ctx, "王芳", "13912345678")
+    colleague = AppContext(ctx.db, Actor("guide-2", "store-1", name="小李"), now_ms=ctx._now)
+    theirs = add_customer(colleague, "李娜", "13912345679")
+    query = CustomerQuery(ctx)
+    assert len(query.ids()) == 2  # by default the store's book is shared
+    with ctx.db.write() as s:
+        apply_org(s, {"stores": [], "book_visibility": "own"})  # the store decided so at HQ
+    assert [r.id for r in query.rows(query.ids())] == [mine]
+    assert query.ids(CustomerFilter(text="李娜")) == []  # search does not reach past it either
+    with pytest.raises(UserError) as exc:
+        query.detail(theirs)
+    assert exc.value.key == "security.book.not_yours"
+    assert len(CustomerQuery(manager(ctx)).ids()) == 2  # managers see the whole book
