@@ -16,6 +16,7 @@ from guide_app.domain.ids import uuid7
 from guide_app.services.book_records import FollowUpRecord
 from guide_app.services.context import AppContext
 from guide_app.services.customer_lookup import live_customer
+from guide_app.services.privacy import own_customers_only
 from guide_app.services.purchases import local_day
 
 _NOTE_MAX = dict(FOLLOW_UP.max_lengths)["note"]
@@ -136,6 +137,8 @@ class FollowUpService:
         with ``mine_only`` just those of customers the signed-in guide owns."""
         params: dict[str, object] = {"store": self.ctx.store_id, "day": (today or self._today()).isoformat(),
                                      "owner": self.ctx.actor.guide_id}
+        with self.ctx.read() as s:
+            mine_only = mine_only or own_customers_only(s, self.ctx.actor)  # the store's choice at HQ
         # raw cursor, not ORM rows: after a holiday a big store has thousands due
         sql = (
             "SELECT f.id, f.customer_id, c.name, f.guide_id, coalesce(g.name, ''), f.kind, f.note, f.at, f.next_at "

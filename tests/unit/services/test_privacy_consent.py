@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from guide_app.services.consent import ConsentService
 from guide_app.services.context import Actor, AppContext
 from guide_app.services.customer_query import CustomerFilter, CustomerQuery
 from guide_app.services.exporter import export_customers
+from guide_app.services.follow_ups import FollowUpService
 from guide_app.services.privacy import EXPORT_LIMIT_KEY, PrivacyService, masked
 from guide_app.services.sync_apply import apply_org
 from tests.unit.services.conftest import add_customer
@@ -127,3 +129,7 @@ def test_the_store_can_show_guides_only_their_own_customers(ctx: AppContext) -> 
         query.detail(theirs)
     assert exc.value.key == "security.book.not_yours"
     assert len(CustomerQuery(manager(ctx)).ids()) == 2  # managers see the whole book
+    FollowUpService(colleague).add(theirs, "call", "回访", next_at="2026-03-10")
+    FollowUpService(ctx).add(mine, "call", "回访", next_at="2026-03-10")
+    due = FollowUpService(ctx).due_today(dt.date(2026, 3, 10))  # the store's due list, as the view asks
+    assert [f.customer_id for f in due] == [mine]
