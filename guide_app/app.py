@@ -31,6 +31,7 @@ from guide_app.i18n import DEFAULT_LANG, LANGUAGES, current_language, set_langua
 from guide_app.logs import CrashReporter, default_log_dir, setup_logging
 from guide_app.services.context import Actor, AppContext
 from guide_app.services.demo_hq import EmbeddedHQ
+from guide_app.services.lock import lock_on_start
 from guide_app.services.org import OrgService, ensure_local_profile, remember_signed_in, signed_in_actor
 from guide_app.services.settings import LANGUAGE_KEY
 from guide_app.services.sync_service import SyncService, is_enrolled
@@ -242,8 +243,10 @@ def run_gui(args: argparse.Namespace, startup: Startup, reporter: CrashReporter 
     db = startup.db
     actor = startup.actor
     runner = TaskRunner()
+    resumed = False  # signed in from the keyring: nobody typed a password this start
     if actor is None and startup.sync is not None:
         try:
+            resumed = startup.sync.resume() is not None
             actor = sign_in(startup.sync, runner, headless=headless, demo=startup.hq is not None)
         except (SyncError, UserError) as exc:
             log.error("sign-in failed: %s", exc.message() if isinstance(exc, SyncError) else exc)
@@ -259,6 +262,8 @@ def run_gui(args: argparse.Namespace, startup: Startup, reporter: CrashReporter 
             if actor is None:
                 _stop(startup, runner)
                 return EXIT_CANCELLED
+    if resumed and not headless:
+        actor = lock_on_start(db, actor)  # a shared PC: whoever used it last unlocks with PIN or password
     remember_signed_in(db, actor)
 
     ctx = AppContext(db, actor)

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from guide_app.db.engine import Database
 from guide_app.db.state import get_setting, set_setting
 from guide_app.domain.errors import UserError
 from guide_app.services.accounts import AccountService, is_enrolled
 from guide_app.services.context import Actor, AppContext
-from guide_app.services.org import remember_signed_in
+from guide_app.services.org import remember_signed_in, signed_in_actor
 
 LOCK_KEY = "security.lock"
 IDLE_KEY = "security.idle_minutes"
@@ -95,3 +96,14 @@ class LockService:
             set_setting(s, LOCK_KEY, {"locked": False})
         self.ctx.actor = actor
         remember_signed_in(self.ctx.db, actor)
+
+
+def lock_on_start(db: Database, session_actor: Actor) -> Actor:
+    """An HQ PC that came back without anyone typing a password (the keyring session resumed): the
+    person who used it last must show they are still there, so it opens locked, as them."""
+    last = signed_in_actor(db)
+    actor = last if last is not None and last.store_id == session_actor.store_id else session_actor
+    lock = LockService(AppContext(db, actor))
+    if lock.can_unlock():
+        lock.lock("start")
+    return actor

@@ -171,3 +171,14 @@ def test_a_lock_is_only_offered_when_someone_can_lift_it(team: AppContext) -> No
     assert not guide_lock.can_unlock()  # no HQ and no PIN: nobody could unlock it
     AccountService(as_(team, GUIDE)).set_pin("2580", "2580")
     assert guide_lock.can_unlock()
+
+
+def test_an_hq_pc_resumed_from_the_keyring_opens_locked_as_whoever_used_it_last(team: AppContext) -> None:
+    from guide_app.services.lock import lock_on_start
+    from guide_app.services.org import remember_signed_in
+
+    remember_signed_in(team.db, OTHER)  # 小李 switched in before the app was closed
+    actor = lock_on_start(team.db, GUIDE)  # the keyring session is 小王's
+    assert actor.guide_id == OTHER.guide_id
+    state = LockService(as_(team, OTHER)).state()
+    assert state.locked and state.guide_id == OTHER.guide_id and state.reason == "start"
