@@ -19,6 +19,7 @@ from guide_app.db.models import CampaignPack, LeaderboardSnapshot, Outbox
 from guide_app.domain.acquisition import is_import
 from guide_app.domain.errors import UserError
 from guide_app.i18n import tr
+from guide_app.services import audit
 from guide_app.services.context import AppContext, wall_ms
 from guide_app.services.sync_service import SyncService
 from guide_app.sync.boards import BoardRequest, fetch_board, fetch_trend
@@ -204,6 +205,27 @@ class BoardService:
                if "created_at" in (fields or {}) and (fields.get("owner_guide_id") or me) == me
                and not is_import(str(fields.get("source") or ""))}
         return len(new)
+
+    # --- export (managers; logged like any export) -------------------------------------------------
+    def export(self, board: LeaderboardResponse, path: Path | str) -> Path:
+        """Write ``board`` to a .csv or .xlsx file and log it in the audit log."""
+        path = Path(path)
+        self._require_manager()
+        written = export_xlsx(board, path) if path.suffix.lower() == ".xlsx" else export_csv(board, path)
+        self.log_export(board, written)
+        return written
+
+    def log_export(self, board: LeaderboardResponse, path: Path) -> None:
+        """The audit entry of an export (the page writes PNGs itself, then logs them here)."""
+        self._require_manager()
+        with self.ctx.write() as w:
+            # no "rows" in the detail: a board is not customers, and must not eat the customer export limit
+            audit.record(w, "export", board_title(board), what="leaderboard", format=path.suffix.lstrip(".").lower(),
+                         lines=len(board.rows), file=path.name)
+
+    def _require_manager(self) -> None:
+        if not self.ctx.actor.is_manager:
+            raise UserError("boards.error.managers_only")
 
     def campaigns(self) -> list[tuple[str, str]]:
         """(id, title) of the campaigns installed on this PC, newest window first."""

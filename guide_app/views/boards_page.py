@@ -38,8 +38,6 @@ from guide_app.services.boards import (
     BoardView,
     MyFigure,
     TrendView,
-    export_csv,
-    export_xlsx,
     format_as_of,
     format_value,
 )
@@ -501,11 +499,15 @@ class BoardsPage(QWidget):
         kind = path.suffix.lower().lstrip(".")
         if kind == "png":
             self.board_panel.grab().save(str(path), "PNG")
-            self._exported(path)
+
+            def log(_: TaskControl) -> Path:
+                self.boards.log_export(board, path)
+                return path
+
+            self.runner.run_db(log, on_done=self._exported, on_error=self._export_failed, owner=self)
             return
-        write = export_xlsx if kind == "xlsx" else export_csv
-        self.runner.run_db(lambda _c: write(board, path), on_done=self._exported, on_error=self._export_failed,
-                           owner=self)
+        self.runner.run_db(lambda _c: self.boards.export(board, path), on_done=self._exported,
+                           on_error=self._export_failed, owner=self)
 
     def _exported(self, path: Path) -> None:
         self.export_note.setText(tr("boards.ui.exported", path=str(path)))

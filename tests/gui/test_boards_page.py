@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from guide_app.db.engine import open_database
 from guide_app.i18n import set_language
+from guide_app.services.audit import AuditService
 from guide_app.services.boards import BoardService, format_as_of
 from guide_app.services.context import AppContext
 from guide_app.services.customers import CustomerInput, CustomerService
@@ -144,6 +145,8 @@ def test_region_manager_drills_down_sees_trend_and_exports(qtbot: QtBot, qtmodel
         assert "榜单已导出" in page.export_note.text()
         image = QImage(str(png_path))
         assert not image.isNull() and image.width() > 100
+        qtbot.waitUntil(lambda: len(AuditService(pc.ctx).entries(action="export")) == 3, timeout=10_000)
+        assert {e.detail["format"] for e in AuditService(pc.ctx).entries(action="export")} == {"csv", "xlsx", "png"}
 
         page.go_up()
         qtbot.waitUntil(lambda: page.levels[-1].unit == "store" and page.model.rowCount() == 2, timeout=15_000)

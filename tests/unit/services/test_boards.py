@@ -13,14 +13,16 @@ from openpyxl import load_workbook
 
 from guide_app.db.engine import open_database
 from guide_app.domain.errors import UserError
+from guide_app.services.audit import AuditService, exported_today
 from guide_app.services.boards import (
     BoardService,
+    board_title,
     export_csv,
     export_xlsx,
     format_change,
     format_value,
 )
-from guide_app.services.context import AppContext
+from guide_app.services.context import Actor, AppContext
 from guide_app.services.customers import CustomerInput, CustomerService
 from guide_app.services.sync_service import SyncService
 from guide_app.sync.boards import BoardRequest
@@ -134,6 +136,17 @@ def test_export_csv_and_xlsx(signed_in: tuple[BoardService, SyncService, AppCont
     assert len(rows) == 2 + len(board.rows) and rows[2][0] == "1"
     ws = load_workbook(export_xlsx(board, tmp_path / "b.xlsx")).active
     assert ws is not None and ws["A3"].value == "名次" and ws["C4"].value == board.rows[0].value
+
+    with pytest.raises(UserError) as refused:  # a guide may look, not export
+        boards.export(board, tmp_path / "guide.csv")
+    assert refused.value.key == "boards.error.managers_only" and not (tmp_path / "guide.csv").exists()
+    manager = AppContext(ctx.db, Actor(ctx.actor.guide_id, ctx.actor.store_id, role="store_manager", name="店长"))
+    written = BoardService(manager, sync).export(board, tmp_path / "店长.xlsx")
+    assert written.exists()
+    entries = AuditService(manager).entries(action="export")
+    assert [(e.target, e.detail["what"], e.detail["format"]) for e in entries] == [
+        (board_title(board), "leaderboard", "xlsx")]
+    assert exported_today(manager, manager.actor.guide_id) == 0  # not customers: the export limit is untouched
 
 
 def test_value_formatting() -> None:
