@@ -257,3 +257,47 @@ def test_a_guide_disabled_at_hq_makes_the_app_ask_the_manager_to_transfer(
     dialog = window.findChild(TransferDialog)
     assert dialog is not None and dialog.from_id() == gone.guide_id
     assert dialog.table.rowCount() == len(TransferService(services.ctx).customers_of(gone.guide_id)) > 0
+
+
+def test_set_pin_dialog_refuses_a_weak_or_mismatched_pin_in_chinese(qtbot: QtBot, guide: AppServices) -> None:
+    from guide_app.views.pin_dialog import SetPinDialog
+
+    dialog = SetPinDialog(AccountService(guide.ctx), guide.runner)
+    qtbot.addWidget(dialog)
+    dialog.pin.setText("1234")
+    dialog.confirm.setText("1234")
+    dialog.submit()
+    settle(guide)
+    assert "太简单" in dialog.error.text()
+    dialog.pin.setText("2580")
+    dialog.confirm.setText("2581")
+    dialog.submit()
+    settle(guide)
+    assert "不一致" in dialog.error.text()
+    dialog.pin.setText("2580")
+    dialog.confirm.setText("2580")
+    dialog.submit()
+    settle(guide)
+    assert dialog.result() == QDialog.DialogCode.Accepted and AccountService(guide.ctx).has_pin(guide.ctx.actor.guide_id)
+
+
+def test_consent_from_the_record_page_and_opt_out_cannot_be_undone(qtbot: QtBot, guide: AppServices) -> None:
+    from guide_app.views.detail_safety import ConsentDialog
+
+    row = next(r for r in guide.query.rows(guide.query.ids())
+               if guide.query.detail(r.id).consent_sms != "opted_out")
+    detail = CustomerDetailDialog(guide, row.id)
+    qtbot.addWidget(detail)
+    settle(guide)
+    d = guide.query.detail(row.id)
+    dialog = ConsentDialog(guide, row.id, {"phone": d.consent_phone, "sms": d.consent_sms, "wechat": d.consent_wechat})
+    qtbot.addWidget(dialog)
+    dialog.values["sms"].setCurrentIndex(dialog.values["sms"].findData("opted_out"))
+    dialog.method.setCurrentIndex(dialog.method.findData("form"))
+    dialog.submit()
+    settle(guide)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert guide.query.detail(row.id).consent_sms == "opted_out"
+    again = ConsentDialog(guide, row.id, {"phone": d.consent_phone, "sms": "opted_out", "wechat": d.consent_wechat})
+    qtbot.addWidget(again)
+    assert not again.values["sms"].isEnabled()  # opt-out wins: the store cannot turn it back
