@@ -95,12 +95,12 @@ class MetricCard(QFrame):
 
     def show_figure(self, f: MyFigure) -> None:
         self.value.setText(format_value(f.metric, f.value))
-        if f.rank is None:
-            self.rank.setText(tr("boards.card.no_rank"))
+        if f.rank is None or f.value is None:  # not on the board, or a rate with no tasks in the period
+            self.rank.setText(tr("boards.card.no_rank") if f.rank is None else tr("boards.card.no_tasks"))
             self.gap.setText(tr("boards.card.offline") if f.offline else "")
             return
         self.rank.setText(tr("boards.card.rank", rank=f.rank, total=f.total))
-        gap = tr("boards.card.top") if f.rank == 1 else (
+        gap = (tr("boards.card.top") if f.value else "") if f.rank == 1 else (
             tr("boards.card.gap", gap=format_value(f.metric, f.gap)) if f.gap is not None else "")
         extra = [gap, tr("boards.card.prev", value=format_value(f.metric, f.prev_value))]
         if f.offline:
@@ -210,7 +210,7 @@ class BoardsPage(QWidget):
             panel.addWidget(w)
 
         self.chart = QChart()
-        self.chart.setMargins(QMargins(2, 2, 2, 2))
+        self.chart.setMargins(QMargins(2, 2, 16, 2))  # room for the last date label
         self.chart.setBackgroundRoundness(0)
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart_view = QChartView(self.chart)
@@ -298,6 +298,7 @@ class BoardsPage(QWidget):
         self.unit_label.setVisible(many)
         self.back.setVisible(len(self.levels) > 1)
         self.crumbs.setText(" › ".join(lv.name for lv in self.levels if lv.name))
+        self.crumbs.setVisible(len(self.levels) > 1)
         self.drill_hint.setVisible(self.is_manager and level.unit != "guide")
 
     def _period_changed(self) -> None:
@@ -468,11 +469,14 @@ class BoardsPage(QWidget):
             self.chart.addSeries(mine)
         x = QCategoryAxis()
         x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+        # a label every other week, counted back from this one: eight dates side by side get cut short
         for i, p in enumerate(points):
-            x.append(dt.date.fromisoformat(p.start).strftime("%m-%d"), i)
+            if (len(points) - 1 - i) % 2 == 0:
+                x.append(dt.date.fromisoformat(p.start).strftime("%m-%d"), i)
         x.setRange(0, max(1, len(points) - 1))
         y = QValueAxis()
-        y.setRange(0, max(1.0, top * 1.15))
+        y.setRange(0, max(1.0, top))
+        y.applyNiceNumbers()  # ticks on round values, so a label never reads 3 where the line is at 3.4
         y.setLabelFormat("%.0f")
         self.chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
