@@ -491,3 +491,22 @@ def test_time_zone_is_set_with_the_admin_cli(hq_db_url: str, test_org: OrgFixtur
     assert main(["admin", "set-time-zone", "Mars/Olympus", "--db", hq_db_url]) == 2
     assert "unknown time zone" in capsys.readouterr().err
     assert main(["admin", "set-time-zone", "Asia/Shanghai", "--db", hq_db_url]) == 0
+
+
+def test_a_lead_from_the_landing_page_is_a_qr_add_of_the_codes_guide(
+        device: Callable[..., SyncDevice], frozen: Callable[[dt.datetime], None]) -> None:
+    import re
+
+    a = Book(device("guide.a"))
+    a.code("q8w3ek", ms("2026-11-01"))
+    page = a.dev.http.get("/a/q8w3ek")
+    assert page.status_code == 200, page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token
+    sent = a.dev.http.post("/a/q8w3ek", data={"token": token.group(1), "name": "扫码客", "phone": "13912340001",
+                                                 "consent": ["phone"]})
+    assert sent.status_code == 200, sent.text
+    frozen(dt.datetime.now(SH))  # the lead is made now
+    today = {m: by_name(board(a.dev, scope="store", metric=m, period="today"))["guide.a"][0]
+             for m in ("new_customers", "qr_adds")}
+    assert today == {"new_customers": 1, "qr_adds": 1}
