@@ -104,6 +104,15 @@ class AccountService:
         me = self.ctx.actor.guide_id
         return sorted(out, key=lambda u: (u.guide_id != me, sort_key(u.name)))
 
+    def people_for_lock(self) -> list[PcUser]:
+        """Who the lock screen offers: :meth:`users`, and the signed-in person first even without a
+        PIN yet (on an HQ PC they can still sign in with their password)."""
+        people = self.users()
+        me = self.ctx.actor
+        if me.guide_id not in {p.guide_id for p in people}:
+            people.insert(0, PcUser(me.guide_id, me.name, me.role, False, False, True, self.uses_password(me.role)))
+        return people
+
     def has_pin(self, guide_id: str) -> bool:
         with self.ctx.read() as s:
             row = s.get(PcAccount, guide_id)

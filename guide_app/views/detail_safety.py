@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -148,7 +148,7 @@ def install_detail_safety(dialog: CustomerDetailDialog) -> None:
         first = outer.itemAt(0) if outer is not None else None
         head = first.layout() if first is not None else None
         if isinstance(head, QHBoxLayout):
-            head.addWidget(erase)
+            head.addWidget(erase, 0, Qt.AlignmentFlag.AlignTop)
 
         def open_erase() -> None:
             name = dialog.detail.name if dialog.detail else ""

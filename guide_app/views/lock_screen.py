@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 
 from guide_app.domain.pins import PIN_MAX
 from guide_app.i18n import tr
-from guide_app.services.accounts import PcUser, uses_password
-from guide_app.services.context import Actor
+from guide_app.services.accounts import PcUser
 
 _ACTIVITY = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
                        QEvent.Type.Wheel, QEvent.Type.TouchBegin})
@@ -77,7 +76,7 @@ class LockScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("lockScreen")
         self.setAutoFillBackground(True)
-        self._roles: dict[str, str] = {}
+        self._by_password: dict[str, bool] = {}
         title = QLabel(tr("security.ui.locked_title"))
         title.setObjectName("pageTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -130,29 +129,26 @@ class LockScreen(QWidget):
         if parent is not None:
             self.setGeometry(parent.rect())
 
-    def set_people(self, people: list[PcUser], current: Actor) -> None:
+    def set_people(self, people: list[PcUser], current_id: str) -> None:
         self.people.blockSignals(True)
         self.people.clear()
-        self._roles = {}
-        listed = list(people)
-        if current.guide_id not in {p.guide_id for p in listed}:
-            listed.insert(0, PcUser(current.guide_id, current.name, current.role, False, False, True))
-        for p in listed:
+        self._by_password = {}
+        for p in people:
             self.people.addItem(p.name or tr("security.ui.unnamed"), p.guide_id)
-            self._roles[p.guide_id] = p.role
-        self.people.setCurrentIndex(max(0, self.people.findData(current.guide_id)))
+            self._by_password[p.guide_id] = p.uses_password
+        self.people.setCurrentIndex(max(0, self.people.findData(current_id)))
         self.people.blockSignals(False)
         self._person_changed()
 
     def _person_changed(self) -> None:
-        manager = uses_password(self._roles.get(self.current_guide_id(), "guide"))
+        manager = self.uses_password_for(self.current_guide_id())
         self.secret.clear()
         self.secret.setMaxLength(256 if manager else PIN_MAX)
         self.secret.setPlaceholderText(tr("security.ui.password") if manager else tr("security.ui.pin"))
         self.error.clear()
 
-    def role_of(self, guide_id: str) -> str:
-        return self._roles.get(guide_id, "guide")
+    def uses_password_for(self, guide_id: str) -> bool:
+        return self._by_password.get(guide_id, False)
 
     def current_guide_id(self) -> str:
         return str(self.people.currentData() or "")

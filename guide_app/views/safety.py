@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, Q
 
 from guide_app.domain.errors import UserError
 from guide_app.i18n import tr
-from guide_app.services.accounts import AccountService, PcUser, remember_password, uses_password
+from guide_app.services.accounts import AccountService, PcUser, remember_password
 from guide_app.services.context import Actor
 from guide_app.services.lock import IDLE_MINUTES_RANGE, LockService, LockState
 from guide_app.services.privacy import masked
@@ -145,21 +145,22 @@ class SafetyController(QObject):
 
         def work(_: TaskControl) -> list[PcUser]:
             self.lock_service.lock(reason)
-            return self.accounts.users()
+            return self.accounts.people_for_lock()
 
         self.services.runner.run_db(work, on_done=self._people_loaded, owner=self.window)
         self.locked.emit()
 
     def _people_loaded(self, people: list[PcUser]) -> None:
         if self.screen is not None:
-            self.screen.set_people(people, self.actor)
+            self.screen.set_people(people, self.actor.guide_id)
             self.screen.show_locked()
 
     def _show_lock(self) -> None:
         self.is_locked = True
         self.idle.pause()
         self._content(False)
-        self.services.runner.run_db(lambda _c: self.accounts.users(), on_done=self._people_loaded, owner=self.window)
+        self.services.runner.run_db(lambda _c: self.accounts.people_for_lock(), on_done=self._people_loaded,
+                                    owner=self.window)
         self.locked.emit()
 
     def _unlock(self, guide_id: str, secret: str) -> None:
@@ -167,8 +168,8 @@ class SafetyController(QObject):
         session belongs to), else against the verifier from their last online sign-in."""
         sync = self.services.sync
         session = sync.service.actor if sync is not None else None
-        role = self.screen.role_of(guide_id) if self.screen is not None else "guide"
-        if sync is None or session is None or session.guide_id != guide_id or not uses_password(role):
+        by_password = self.screen.uses_password_for(guide_id) if self.screen is not None else False
+        if sync is None or session is None or session.guide_id != guide_id or not by_password:
             self._check(guide_id, secret, None)
             return
         service = sync.service

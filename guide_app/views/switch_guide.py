@@ -21,7 +21,7 @@ class GuideMenuButton(QToolButton):
     def __init__(self, actor: Actor, *, pin_user: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("guideMenu")
-        self.setText(tr("security.ui.signed_in_as", name=actor.name or "—"))
+        self.setText(tr("security.ui.guide_menu"))  # the name is on the line above
         self.setToolTip(tr("security.ui.guide_menu_tip"))
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setAutoRaise(True)
