@@ -33,7 +33,7 @@ from tests.pg import free_port
 __all__ = ["hq_server"]
 
 # the offscreen platform cannot pass size hints on; every page that shows a chart or a top-level window says so
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+pytestmark = [pytest.mark.e2e, pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
 
 
 class Pc:

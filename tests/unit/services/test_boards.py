@@ -33,6 +33,8 @@ from tests.pg import free_port
 
 __all__ = ["hq_server"]
 
+pytestmark = pytest.mark.e2e  # a real hq serve on 127.0.0.1
+
 
 @pytest.fixture()
 def signed_in(tmp_path: Path, hq_server: HQServer) -> Iterator[tuple[BoardService, SyncService, AppContext]]:
