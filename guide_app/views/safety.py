@@ -75,7 +75,7 @@ class SafetyController(QObject):
         self.menu.switch_requested.connect(lambda: self.lock("switch"))
         self.menu.set_pin_requested.connect(self.set_pin)
         self.menu.idle_time_requested.connect(self.ask_idle_minutes)
-        self.menu.transfer_requested.connect(lambda: self.open_transfer(""))
+        self.menu.transfer_requested.connect(self.open_transfer_for_selection)
         self.menu.audit_requested.connect(self.open_audit)
         nav = window.findChild(QWidget, "navPane")
         nav_layout = nav.layout() if nav is not None else None
@@ -250,8 +250,14 @@ class SafetyController(QObject):
         self.services.runner.run_db(lambda _c: self.lock_service.set_idle_minutes(minutes),
                                     on_done=lambda _: self.idle.set_interval(minutes * MINUTE_MS), owner=self)
 
-    def open_transfer(self, from_guide_id: str) -> TransferDialog:
-        dialog = TransferDialog(self.services, from_guide_id=from_guide_id, parent=self.window)
+    def open_transfer_for_selection(self) -> TransferDialog:
+        """The customers picked in the list (after any search or filter) are the ones ticked."""
+        selected = self.window.customers.selected_pks() if self.window is not None else []
+        return self.open_transfer("", selected)
+
+    def open_transfer(self, from_guide_id: str, selected: list[int] | None = None) -> TransferDialog:
+        dialog = TransferDialog(self.services, from_guide_id=from_guide_id, selected=selected or [],
+                                parent=self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if self.window is not None:
             dialog.transferred.connect(self.window.customers.reload_all)

@@ -4,6 +4,8 @@ handover note, and transfer. Phones are shown masked."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -68,13 +70,17 @@ class GuideChoiceDelegate(QStyledItemDelegate):
 class TransferDialog(QDialog):
     transferred = Signal(object)  # TransferResult
 
-    def __init__(self, services: AppServices, *, from_guide_id: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, *, from_guide_id: str = "", selected: Sequence[int] = (),
+                 parent: QWidget | None = None) -> None:
+        """``selected``: list keys of customers picked in the customer list (its search, tag and stage
+        filters make the selection); only those are ticked, and their owner is the default guide."""
         super().__init__(parent)
         self.services = services
         self.transfers = TransferService(services.ctx)
         self.guides: list[GuideInfo] = []
         self.rows: list[CustomerRow] = []
         self._wanted_from = from_guide_id
+        self._preselected: set[str] | None = None
         self.setWindowTitle(tr("security.ui.transfer"))
         self.resize(760, 560)
         self.from_guide = QComboBox()
@@ -120,15 +126,31 @@ class TransferDialog(QDialog):
         hint.setWordWrap(True)
         layout.addWidget(hint)
         layout.addLayout(form)
+        ticks = QHBoxLayout()
+        for key, ticked in (("security.transfer_ui.tick_all", True), ("security.transfer_ui.tick_none", False)):
+            button = QPushButton(tr(key))
+            button.clicked.connect(lambda _=False, t=ticked: self.tick_all(t))
+            ticks.addWidget(button)
+        ticks.addStretch(1)
+        layout.addLayout(ticks)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
-        services.runner.run_db(lambda _c: services.org.guides(include_inactive=True), on_done=self._guides_loaded,
-                               owner=self)
+        picked = list(selected)
+
+        def load(_: TaskControl) -> tuple[list[GuideInfo], list[CustomerRow]]:
+            return services.org.guides(include_inactive=True), services.query.rows(picked) if picked else []
+
+        services.runner.run_db(load, on_done=self._guides_loaded, owner=self)
 
     # --- loading ------------------------------------------------------------------------------
-    def _guides_loaded(self, guides: list[GuideInfo]) -> None:
+    def _guides_loaded(self, loaded: tuple[list[GuideInfo], list[CustomerRow]]) -> None:
+        guides, picked = loaded
         self.guides = guides
+        if picked:
+            self._preselected = {r.id for r in picked}
+            owners = [r.owner_guide_id for r in picked]
+            self._wanted_from = self._wanted_from or max(set(owners), key=owners.count)
         self.from_guide.blockSignals(True)
         for g in guides:
             label = g.name if g.active else tr("security.transfer_ui.departed", name=g.name)
@@ -167,7 +189,8 @@ class TransferDialog(QDialog):
             self.table.insertRow(r)
             name = QTableWidgetItem(row.name)
             name.setFlags((name.flags() | Qt.ItemFlag.ItemIsUserCheckable) & ~Qt.ItemFlag.ItemIsEditable)
-            name.setCheckState(Qt.CheckState.Checked)
+            ticked = self._preselected is None or row.id in self._preselected
+            name.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
             self.table.setItem(r, 0, name)
             phone = QTableWidgetItem(masked(row.phone))
             phone.setFlags(phone.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -178,6 +201,13 @@ class TransferDialog(QDialog):
             self.table.setItem(r, 2, to)
         self.delegate.choices = [(g.id, g.name) for g in receivers]
         self.summary.setText(tr("security.transfer_ui.count", count=len(rows)))
+
+    def tick_all(self, ticked: bool) -> None:
+        state = Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None:
+                item.setCheckState(state)
 
     # --- choosing -----------------------------------------------------------------------------
     def checked_targets(self) -> list[str]:

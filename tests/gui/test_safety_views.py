@@ -301,3 +301,35 @@ def test_consent_from_the_record_page_and_opt_out_cannot_be_undone(qtbot: QtBot,
     again = ConsentDialog(guide, row.id, {"phone": d.consent_phone, "sms": "opted_out", "wechat": d.consent_wechat})
     qtbot.addWidget(again)
     assert not again.values["sms"].isEnabled()  # opt-out wins: the store cannot turn it back
+
+
+def test_a_filtered_selection_in_the_list_is_what_the_transfer_ticks(qtbot: QtBot, services: AppServices) -> None:
+    g1, g2 = guides_of(services)[:2]
+    window, controller = open_window(qtbot, services)
+    page = window.customers
+    owned = TransferService(services.ctx).customers_of(g1.guide_id)
+    for r in range(page.model.rowCount()):
+        page.model.row_at(r)  # asks for the pages; they arrive from the DB thread
+    settle(services)
+    picked = [r for r in range(page.model.rowCount())
+              if (row := page.model.row_at(r)) is not None and row.owner_guide_id == g1.guide_id][:2]
+    selection = page.table.selectionModel()
+    selection.clearSelection()
+    for r in picked:
+        selection.select(page.model.index(r, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+    assert len(page.selected_pks()) == 2
+    dialog = controller.open_transfer_for_selection()
+    settle(services)
+    assert dialog.from_id() == g1.guide_id and dialog.table.rowCount() == len(owned)
+    ticked = [r for r in range(dialog.table.rowCount())
+              if (item := dialog.table.item(r, 0)) is not None and item.checkState() == Qt.CheckState.Checked]
+    assert len(ticked) == 2
+    for i in range(dialog.targets.count()):
+        target = dialog.targets.item(i)
+        target.setCheckState(Qt.CheckState.Checked if target.data(Qt.ItemDataRole.UserRole) == g2.guide_id
+                             else Qt.CheckState.Unchecked)
+    dialog.share_evenly()
+    with qtbot.waitSignal(dialog.transferred, timeout=10_000) as done:
+        dialog.submit()
+    assert done.args[0].customers == 2
+    assert len(TransferService(services.ctx).customers_of(g1.guide_id)) == len(owned) - 2
