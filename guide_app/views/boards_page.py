@@ -175,7 +175,6 @@ class BoardsPage(QWidget):
         cards_layout.setContentsMargins(0, 0, 0, 0)
         cards_layout.addWidget(self.cards_title)
         cards_layout.addLayout(cards_grid)
-        cards_layout.addWidget(self.own_ranks)
 
         self.back = QPushButton(tr("boards.ui.back"))
         self.back.clicked.connect(self.go_up)
@@ -241,6 +240,7 @@ class BoardsPage(QWidget):
         layout.addWidget(self.state)
         layout.addWidget(self.pending)
         layout.addWidget(self.cards_box)
+        layout.addWidget(self.own_ranks)
         layout.addLayout(nav)
         layout.addWidget(split, 1)
         layout.addWidget(self.export_buttons)
@@ -372,6 +372,12 @@ class BoardsPage(QWidget):
         self.state.setText(tr("boards.ui.loading"))
         self.refresh_button.setEnabled(False)
         own_rows = self.role in ON_BOARDS
+        # where my rows stand on boards I see only partly: a guide in region and company, a regional
+        # manager's region in the company
+        places: list[tuple[BoardScope, BoardUnit, str]] = (
+            [("region", "guide", "boards.ui.region_rank"), ("company", "guide", "boards.ui.company_rank")]
+            if own_rows else [("company", "region", "boards.ui.region_place")] if self.role == "region_manager"
+            else [])
 
         def work(_: TaskControl) -> Loaded:
             view = self.boards.board(request)
@@ -381,17 +387,16 @@ class BoardsPage(QWidget):
             except UserError:
                 trend = None  # a board the caller sees only partly has no trend for them
             own = []
-            if own_rows:
-                for scope, key in (("region", "boards.ui.region_rank"), ("company", "boards.ui.company_rank")):
-                    try:
-                        other = self.boards.board(BoardRequest(
-                            scope=scope, metric=request.metric, period=request.period, unit="guide",  # type: ignore[arg-type]
-                            date_from=request.date_from, date_to=request.date_to, campaign_id=request.campaign_id))
-                    except UserError:
-                        continue
-                    mine = other.mine()
-                    if mine is not None:
-                        own.append(tr(key, rank=mine.rank, total=other.board.total))
+            for scope, unit, key in places:
+                try:
+                    other = self.boards.board(BoardRequest(
+                        scope=scope, metric=request.metric, period=request.period, unit=unit,
+                        date_from=request.date_from, date_to=request.date_to, campaign_id=request.campaign_id))
+                except UserError:
+                    continue
+                mine = other.mine()
+                if mine is not None:
+                    own.append(tr(key, rank=mine.rank, total=other.board.total))
             return Loaded(view, trend, own)
 
         self.runner.run_net(work, on_done=self._show, on_error=self._failed, owner=self, key="boards-main")

@@ -119,6 +119,8 @@ def test_region_manager_drills_down_sees_trend_and_exports(qtbot: QtBot, qtmodel
         qtbot.waitUntil(lambda: page.model.rowCount() == 2 and page.state.text().startswith("数据截至"),
                         timeout=15_000)
         assert page.export_buttons.isVisible() and not page.cards_box.isVisible()
+        qtbot.waitUntil(lambda: "本区域在全公司：第" in page.own_ranks.text() and "共 2 个区域" in page.own_ranks.text(),
+                        timeout=15_000)
         assert {page.model.index(i, 1).data() for i in range(2)} == {"上海南京西路店", "杭州湖滨银泰店"}
         qtbot.waitUntil(lambda: len(page.chart.series()) >= 1, timeout=15_000)
         series = page.chart.series()[0]
