@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -68,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
                        ("list-accounts", "list accounts"), ("list-devices", "list enrolled devices")):
         p = asub.add_parser(name, help=text)
         _add_db(p)
+
+    p = asub.add_parser("list-audit", help="who revealed, exported, transferred, erased or recorded consent for what")
+    _add_db(p)
+    p.add_argument("--store", default=None, help="store name or id")
+    p.add_argument("--action", default=None)
+    p.add_argument("--limit", type=int, default=50)
 
     p = asub.add_parser("list-rejected", help="mutations HQ refused, with the reason each PC was told")
     _add_db(p)
@@ -174,6 +181,12 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
     elif cmd == "list-devices":
         _print_rows([(d.id, d.name, d.store_id, f"last_seq={d.last_seq}", "revoked" if d.revoked_at else "active")
                      for d in session.scalars(select(Device).order_by(Device.enrolled_at))])
+    elif cmd == "list-audit":
+        from hq.audit import audit_entries
+
+        store_id = org.find_store(session, args.store).id if args.store else None
+        _print_rows([(e.at, e.store, e.actor, e.action, e.target, json.dumps(e.detail, ensure_ascii=False))
+                     for e in audit_entries(session, store_id=store_id, action=args.action, limit=args.limit)])
     elif cmd == "list-rejected":
         query = select(DeviceMutation).where(DeviceMutation.status == "rejected")
         if args.device:

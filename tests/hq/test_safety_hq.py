@@ -71,3 +71,21 @@ def test_an_erased_customer_refuses_later_writes_and_keeps_no_history(device: Ca
         assert s.scalars(select(CustomerHistory).where(CustomerHistory.customer_id == cid)).all() == []
         lead = s.scalars(select(CodeLead).where(CodeLead.customer_id == cid)).one()
         assert (lead.phone, lead.name) == ("", "")
+
+
+def test_hq_lists_the_audit_entries_pcs_pushed(device: Callable[..., SyncDevice], hq_database: Database,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from hq.audit import audit_entries
+    from hq.cli import main
+
+    dev = device()
+    target = uuid7()
+    entry = dev.mutation("audit_log", uuid7(), {"store_id": dev.store_id, "actor_id": dev.login_body["account"]["id"],
+                                                "action": "reveal_phone", "target": target, "detail": {},
+                                                "at": 1_767_000_000_000})
+    assert dev.push(entry)["results"][0]["status"] == "applied"
+    with hq_database.session() as s:
+        found = [e for e in audit_entries(s, action="reveal_phone") if e.target == target]
+    assert len(found) == 1 and found[0].at.startswith("2025-12-29")
+    assert main(["admin", "list-audit", "--action", "reveal_phone", "--db", hq_database.url]) == 0
+    assert target in capsys.readouterr().out
