@@ -276,7 +276,8 @@ def tally(session: Session, unit: str, scope: str, scope_id: str, metric: str, w
     conn = session.connection()
     for stored, target in targets:
         for monthly, lo, hi in split(w):
-            for key, total in conn.execute(_rollup_query(unit, scope, scope_id, stored, monthly, lo, hi, campaign_id)):
+            rows = conn.execute(_rollup_query(unit, scope, scope_id, stored, monthly, lo, hi, campaign_id)).all()
+            for key, total in rows:
                 target[key] = target.get(key, 0) + int(total or 0)
     return result
 
@@ -292,7 +293,15 @@ class Member:
     region_id: str = ""
 
 
-_ROSTERS: dict[tuple[Any, ...], list[tuple[str, str, int | None, str, str]]] = {}
+@dataclass(frozen=True)
+class Roster:
+    """The guides and store managers of a scope, first store each (stores in name order)."""
+
+    active: dict[str, Member]
+    left: dict[str, Member]  # disabled: shown only while they have figures in the period
+
+
+_ROSTERS: dict[tuple[Any, ...], Roster] = {}
 _ROSTER_CACHE_MAX = 512
 
 
@@ -305,9 +314,8 @@ def _org_fingerprint(session: Session) -> tuple[Any, ...]:
     return (*stores, *regions)
 
 
-def _roster(session: Session, scope: str, scope_id: str) -> list[tuple[str, str, int | None, str, str]]:
-    """(account, name, disabled_at, store, region) of the scope's guides and store managers, store by
-    store in name order; cached per process while the org stays the same."""
+def _roster(session: Session, scope: str, scope_id: str) -> Roster:
+    """The scope's roster, cached per process while the org stays the same."""
     key = (scope, scope_id, *_org_fingerprint(session))
     cached = _ROSTERS.get(key)
     if cached is not None:
@@ -319,11 +327,16 @@ def _roster(session: Session, scope: str, scope_id: str) -> list[tuple[str, str,
         q = q.where(Store.id == scope_id)
     elif scope == "region":
         q = q.where(Store.region_id == scope_id)
-    rows = [tuple(r) for r in session.connection().execute(q.order_by(Store.name, Account.id)).all()]
+    roster = Roster({}, {})
+    for account_id, name, disabled_at, store_id, region_id in session.connection().execute(
+            q.order_by(Store.name, Account.id)).all():
+        target = roster.active if disabled_at is None else roster.left
+        if account_id not in target:
+            target[account_id] = Member(account_id, name, store_id, region_id)
     if len(_ROSTERS) >= _ROSTER_CACHE_MAX:
         _ROSTERS.clear()
-    _ROSTERS[key] = rows  # type: ignore[assignment]
-    return rows  # type: ignore[return-value]
+    _ROSTERS[key] = roster
+    return roster
 
 
 def members(session: Session, unit: str, scope: str, scope_id: str, extra_keys: Iterable[str]) -> list[Member]:
@@ -335,13 +348,13 @@ def members(session: Session, unit: str, scope: str, scope_id: str, extra_keys: 
         if scope == "region":
             q = q.where(Store.region_id == scope_id)
         return [Member(i, n, i, r) for i, n, r in session.connection().execute(q)]
-    wanted = set(extra_keys)
-    found: dict[str, Member] = {}
-    for account_id, name, disabled_at, store_id, region_id in _roster(session, scope, scope_id):
-        if account_id in found or (disabled_at is not None and account_id not in wanted):
-            continue  # a guide who left shows only while they still have figures in the period
-        found[account_id] = Member(account_id, name, store_id, region_id)
-    missing = wanted - found.keys()
+    roster = _roster(session, scope, scope_id)
+    found = dict(roster.active)
+    missing = set(extra_keys) - found.keys()
+    for key in list(missing):
+        if key in roster.left:  # a guide who left shows only while they still have figures in the period
+            found[key] = roster.left[key]
+            missing.discard(key)
     if missing:  # figures of someone no longer in the scope's stores (moved or made by HQ)
         for account_id, name in session.connection().execute(select(Account.id, Account.display_name)
                                                              .where(Account.id.in_(missing))):
