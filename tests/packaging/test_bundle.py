@@ -87,3 +87,22 @@ def test_demo_is_refused_in_the_bundle(bundle: Path, tmp_path: Path) -> None:
     done = run(bundle, ["--demo", "--smoke"], tmp_path)
     assert done.returncode == 1
     assert "演示" in done.stderr
+
+
+def test_windows_version_resource_is_well_formed(bundle: Path) -> None:
+    """build.spec writes the version resource on every platform (Windows builds embed it): it must be
+    the expression PyInstaller evaluates, carrying this version."""
+    found = sorted((ROOT / "build").rglob("version_info.txt"), key=lambda p: p.stat().st_mtime)
+    assert found, "build.spec wrote no version_info.txt"
+    calls: dict[str, list[tuple[object, ...]]] = {}
+
+    def recorder(name: str) -> object:
+        return lambda *args, **kwargs: calls.setdefault(name, []).append((*args, *kwargs.items()))
+
+    names = ("VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable", "StringStruct",
+             "VarFileInfo", "VarStruct")
+    eval(found[-1].read_text(encoding="utf-8"), {n: recorder(n) for n in names})
+    major, minor, patch = (int(p) for p in __version__.split("."))
+    assert ("filevers", (major, minor, patch, 0)) in calls["FixedFileInfo"][0]
+    assert ("ProductVersion", __version__) in calls["StringStruct"]
+    assert ("OriginalFilename", "guide-app.exe") in calls["StringStruct"]
