@@ -510,3 +510,17 @@ def test_a_lead_from_the_landing_page_is_a_qr_add_of_the_codes_guide(
     today = {m: by_name(board(a.dev, scope="store", metric=m, period="today"))["guide.a"][0]
              for m in ("new_customers", "qr_adds")}
     assert today == {"new_customers": 1, "qr_adds": 1}
+
+
+def test_a_guide_who_left_shows_only_with_figures(device: Callable[..., SyncDevice], hq_database: Database,
+                                                  frozen: Callable[[dt.datetime], None]) -> None:
+    from hq import org
+
+    a, a2 = Book(device("guide.a")), Book(device("guide.a2"))
+    a2.customer(ms("2026-11-18", "08:00"))
+    with hq_database.session() as s:
+        org.disable_account(s, "guide.a2")  # 离职: the account stops, its figures stay
+    today = by_name(board(a.dev, scope="store", metric="new_customers", period="today"))
+    assert today["guide.a2"][:2] == (1, 1) and today["guide.a"][:2] == (0, 2)
+    month_orders = by_name(board(a.dev, scope="store", metric="orders", period="month"))
+    assert "guide.a2" not in month_orders and "guide.a" in month_orders
