@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol, TypeVar
@@ -229,46 +228,37 @@ class SyncEngine:
 
     # --- pull -------------------------------------------------------------------------------------
     def pull(self, report: SyncReport | None = None) -> SyncReport:
-        """Pull pages until HQ has no more. While one page is being applied the next is already
-        being fetched (its cursor is known before the apply), so HQ's time and ours overlap; the
-        pages are still applied strictly in order, each with its cursor in one transaction."""
+        """Pull pages until HQ has no more, each applied with its cursor in one transaction, in
+        order. Fetch and apply take turns on the calling thread (threads belong to tasks.py);
+        pages are large and HQ builds them cheaply, so the wait per page is short."""
         report = report or SyncReport()
         cursor = self.store.pull_cursor()
         initial = cursor == 0
-        fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guide-sync-prefetch")
-        try:
-            pending: Future[PullResponse] = fetcher.submit(self._fetch, cursor)
-            while True:
-                try:
-                    page = pending.result()
-                except RequestError as exc:
-                    if exc.code != "cursor_ahead" or cursor == 0:
-                        raise
-                    # HQ went back in time (restored from a backup): merging is idempotent, so pull
-                    # the store again from the start; our lost pushes come back through the gap path
-                    log.warning("sync: HQ is behind our cursor %d; pulling the store again", cursor)
-                    cursor, initial = 0, True
-                    pending = fetcher.submit(self._fetch, 0)
-                    continue
-                self._check_stop()
-                self._observe_server_time(page.server_time_ms)
-                if page.next_cursor < cursor:
-                    raise BadResponseError(f"cursor went back from {cursor} to {page.next_cursor}")
-                if page.has_more:
-                    pending = fetcher.submit(self._fetch, page.next_cursor)
-                self.store.apply_pull(page)
-                cursor = page.next_cursor
-                report.pages += 1
-                report.pulled_rows += len(page.rows)
-                report.cursor = cursor
-                report.store_version = page.store_version
-                if self.progress:
-                    self.progress(Progress("pull", cursor, max(page.store_version, cursor), initial))
-                if not page.has_more:
-                    return report
-        finally:
-            # a prefetch still in flight after a failure or a stop is simply dropped
-            fetcher.shutdown(wait=False, cancel_futures=True)
+        while True:
+            try:
+                page = self._fetch(cursor)
+            except RequestError as exc:
+                if exc.code != "cursor_ahead" or cursor == 0:
+                    raise
+                # HQ went back in time (restored from a backup): merging is idempotent, so pull
+                # the store again from the start; our lost pushes come back through the gap path
+                log.warning("sync: HQ is behind our cursor %d; pulling the store again", cursor)
+                cursor, initial = 0, True
+                continue
+            self._check_stop()
+            self._observe_server_time(page.server_time_ms)
+            if page.next_cursor < cursor:
+                raise BadResponseError(f"cursor went back from {cursor} to {page.next_cursor}")
+            self.store.apply_pull(page)
+            cursor = page.next_cursor
+            report.pages += 1
+            report.pulled_rows += len(page.rows)
+            report.cursor = cursor
+            report.store_version = page.store_version
+            if self.progress:
+                self.progress(Progress("pull", cursor, max(page.store_version, cursor), initial))
+            if not page.has_more:
+                return report
 
     def _fetch(self, cursor: int) -> PullResponse:
         self._check_stop()
