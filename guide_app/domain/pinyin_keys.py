@@ -6,6 +6,7 @@ from functools import lru_cache
 from itertools import product
 
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.core import Pinyin
 
 _MAX_VARIANTS = 8  # heteronyms multiply; cap so one odd name cannot blow up the index
 
@@ -50,6 +51,24 @@ _SURNAME_READINGS = {
 }
 
 
+def _lower(text: str) -> str:
+    return text.lower()
+
+
+_segment = Pinyin().seg  # the phrase segmentation lazy_pinyin does first
+
+
+@lru_cache(maxsize=1 << 14)
+def _word_pinyin(word: str) -> str:
+    return "".join(lazy_pinyin(word, errors=_lower))
+
+
+def _phrase_pinyin(text: str) -> str:
+    """``lazy_pinyin`` joined, phrase-aware: the same segments, each read once and cached (a book's
+    names share their characters and phrases, while whole names rarely repeat)."""
+    return "".join(_word_pinyin(word) for word in _segment(text))
+
+
 def sort_key(name: str) -> str:
     """Name order a Chinese user expects: by pinyin, not by code point."""
     text = "".join(name.split()).lower()
@@ -58,5 +77,5 @@ def sort_key(name: str) -> str:
     # a Chinese name starts with the surname: read it as one; the rest phrase-aware
     head = _SURNAME_READINGS.get(text[0])
     if head is not None:
-        return head + "".join(lazy_pinyin(text[1:], errors=lambda x: x.lower()))
-    return "".join(lazy_pinyin(text, errors=lambda x: x.lower()))
+        return head + _phrase_pinyin(text[1:])
+    return _phrase_pinyin(text)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from pypinyin import lazy_pinyin
 
 from guide_app.domain.errors import UserError
 from guide_app.domain.ids import pair_id, uuid7
 from guide_app.domain.phones import mask_phone, normalize_phone
-from guide_app.domain.pinyin_keys import pinyin_keys, sort_key
+from guide_app.domain.pinyin_keys import _SURNAME_READINGS, pinyin_keys, sort_key
 from guide_app.domain.stages import DAY_MS, Stage, StageThresholds, derive_stage
 from guide_app.i18n import tr
 
@@ -40,6 +41,19 @@ def test_pinyin_full_and_initials_with_heteronyms() -> None:
     # surnames read as surnames: 曾 sorts under z, 单 under s
     assert sort_key("曾倩") == "zengqian" and sort_key("单田芳").startswith("shan")
     assert sort_key("曹静") < sort_key("陈刚") < sort_key("曾倩")
+
+
+@pytest.mark.parametrize("name", ["重庆火锅", "长孙无忌", "银行家", "朝阳", "行长", "欧阳娜娜", "司马相如", "上官婉儿",
+                                  "Alice王", "王 小明", "x1-2", "李长春", "张重阳", "乐乐", "解放军", "一行人"])
+def test_sort_key_reads_phrases_like_lazy_pinyin(name: str) -> None:
+    # sort_key caches per segment; it must still give the phrase-aware reading of the whole text
+    text = "".join(name.split()).lower()
+
+    def read(part: str) -> str:
+        return "".join(lazy_pinyin(part, errors=lambda x: x.lower()))
+
+    head = _SURNAME_READINGS.get(text[0])
+    assert sort_key(name) == (head + read(text[1:]) if head else read(text))
 
 
 def test_uuid7_is_time_ordered_and_unique() -> None:
