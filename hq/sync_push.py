@@ -3,6 +3,11 @@
 The store's counter row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE``
 on SQLite), so pushes to one store are serialized, the new version is the counter plus one and
 versions commit in order; the device row's ``last_seq`` advances in that same transaction.
+
+A batch is cheap per mutation: the rows it names (and their ledger items) are loaded with one query
+per entity before the first mutation, every check runs before anything is written (so a refusal
+needs no savepoint to undo), rows are flushed together when a query needs them, and the same-phone
+check is skipped when the push start showed no other live holder of the phone.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +29,7 @@ from guide_app.domain.merge import OPTED_OUT, merge_row, merge_tombstone
 from guide_app.sync.protocol import Mutation, MutationResult, PushResponse
 from hq import erasure, ledger
 from hq.errors import ApiError
-from hq.models import Account, CustomerHistory, Device, DeviceMutation, Store, SyncRow
+from hq.models import Account, CustomerHistory, Device, DeviceMutation, LedgerItem, Store, SyncRow
 from hq.org import may_access_store
 from hq.sync_rules import CUSTOMER_CHILDREN, Rejected, check_shape, lookup_of
 
@@ -32,6 +38,8 @@ log = logging.getLogger("hq.sync")
 HQ_CLOCK = Clock("hq" + secrets.token_hex(4))
 _MERGE_SKIP = frozenset({"store_id", "merged_into", "created_at", "phone", "erased"})
 _MAX_MERGE_CHAIN = 50
+_IN_CHUNK = 500
+_LEDGER_ENTITIES = ("customer", "purchase", "follow_up", "campaign_task")  # what ledger.record_row counts
 
 
 def now_ms() -> int:
@@ -54,15 +62,80 @@ class PushContext:
         self.now = now
         self.version = store.version + 1
         self.changed = 0
+        # rows of this store by (entity, id) as this push knows them; None: known not to exist here
+        self._rows: dict[tuple[str, str], SyncRow | None] = {}
+        self._held: list[LedgerItem] = []
+        self._elsewhere: set[tuple[str, str]] = set()  # of the absent keys, those another store holds
+        # same-phone check: live holders of each phone when the push started, and the customers this
+        # push wrote with each phone
+        self._holders: dict[str, set[str]] = {}
+        self._phone_writers: dict[str, set[str]] = defaultdict(set)
 
     # --- rows ---------------------------------------------------------------------------------
 
+    def prefetch(self, mutations: Sequence[Mutation]) -> None:
+        """Load what the batch names with one query per entity: its rows and the rows they point at
+        (customers, tags, groups), who else holds absent ids, their ledger items, and the live
+        holders of the phones it touches. Later lookups of these keys need no query."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for m in mutations:
+            wanted[m.entity].add(m.entity_id)
+            f = m.fields
+            for name, entity in (("customer_id", "customer"), ("tag_id", "tag"), ("group_id", "tag_group")):
+                if isinstance(f.get(name), str) and f[name]:
+                    wanted[entity].add(f[name])
+        self._load(wanted)
+        parents = {str(r.data.get("customer_id")) for r in self._rows.values()
+                   if r is not None and r.data.get("customer_id")}
+        self._load({"customer": parents})
+        counted = [(e, i) for (e, i), r in self._rows.items() if e in _LEDGER_ENTITIES and r is not None]
+        counted += [(m.entity, m.entity_id) for m in mutations if m.entity in _LEDGER_ENTITIES]
+        by_entity: dict[str, set[str]] = defaultdict(set)
+        for entity, row_id in counted:
+            by_entity[entity].add(row_id)
+        for entity, ids in by_entity.items():  # into the session: the ledger's get() finds them there
+            for chunk in _chunks(sorted(ids)):
+                # held here: the session's identity map keeps only objects someone references
+                self._held.extend(self.session.scalars(select(LedgerItem).where(LedgerItem.entity == entity,
+                                                                                LedgerItem.id.in_(chunk))))
+        phones = {r.lookup for (e, _), r in self._rows.items() if e == "customer" and r is not None and r.lookup}
+        phones |= {m.fields["phone"] for m in mutations
+                   if m.entity == "customer" and isinstance(m.fields.get("phone"), str) and m.fields["phone"]}
+        holders: dict[str, set[str]] = {p: set() for p in phones}
+        for chunk in _chunks(sorted(phones)):
+            for row_id, phone in self.session.execute(select(SyncRow.id, SyncRow.lookup).where(
+                    SyncRow.entity == "customer", SyncRow.lookup.in_(chunk), SyncRow.store_id == self.store.id,
+                    SyncRow.deleted_hlc.is_(None), SyncRow.merged_into.is_(None))):
+                holders[phone].add(row_id)
+        self._holders.update(holders)
+
+    def _load(self, wanted: dict[str, set[str]]) -> None:
+        for entity, ids in wanted.items():
+            todo = sorted(i for i in ids if (entity, i) not in self._rows)
+            for chunk in _chunks(todo):
+                found = {r.id: r for r in self.session.scalars(select(SyncRow).where(
+                    SyncRow.store_id == self.store.id, SyncRow.entity == entity, SyncRow.id.in_(chunk)))}
+                for row_id in chunk:
+                    self._rows[(entity, row_id)] = found.get(row_id)
+                absent = [i for i in chunk if i not in found]
+                if absent:
+                    self._elsewhere.update((entity, i) for i in self.session.scalars(select(SyncRow.id).where(
+                        SyncRow.entity == entity, SyncRow.id.in_(absent), SyncRow.store_id != self.store.id)))
+
     def get(self, entity: str, row_id: str) -> SyncRow | None:
         """The row in this store (HQ-owned rows included: every store holds its copy)."""
-        return self.session.get(SyncRow, (self.store.id, entity, row_id))
+        key = (entity, row_id)
+        if key in self._rows:
+            return self._rows[key]
+        row = self.session.get(SyncRow, (self.store.id, entity, row_id))
+        if row is not None:
+            self._rows[key] = row
+        return row
 
     def elsewhere(self, entity: str, row_id: str) -> bool:
         """Whether the id names a row of another store (never revealed beyond "other store")."""
+        if self._rows.get((entity, row_id), False) is None:  # prefetched as absent here
+            return (entity, row_id) in self._elsewhere
         return (
             self.session.scalar(
                 select(SyncRow.store_id)
@@ -76,17 +149,28 @@ class PushContext:
         row = SyncRow(store_id=self.store.id, entity=entity, id=row_id, version=self.version, data={}, hlc={},
                       hq_owned=False)
         self.session.add(row)
+        self._rows[(entity, row_id)] = row
         return row
 
     def touch(self, row: SyncRow) -> None:
-        """Stamp ``row`` with this push's version and refresh its query columns."""
+        """Stamp ``row`` with this push's version and refresh its query columns (flushed with the
+        next query that needs them, or at commit)."""
         row.version = self.version
         row.lookup = lookup_of(row.entity, row.data)
         row.customer_id = str(row.data.get("customer_id") or "")
         row.merged_into = row.data.get("merged_into") if row.entity == "customer" else None
+        if row.entity == "customer" and row.lookup:
+            self._phone_writers[row.lookup].add(row.id)
         self.changed += 1
-        self.session.flush()
         ledger.record_row(self, row)  # leaderboard events and rollups, in this same transaction
+
+    def phone_alone(self, row: SyncRow) -> bool:
+        """True when no other live customer of the store can hold ``row``'s phone: none did when the
+        push started and no other customer was written with it since (False: unknown, look)."""
+        holders = self._holders.get(row.lookup)
+        if holders is None:
+            return False
+        return holders <= {row.id} and self._phone_writers.get(row.lookup, set()) <= {row.id}
 
     def write(
         self, row: SyncRow, fields: dict[str, Any], hlc: dict[str, str], deleted_hlc: str | None = None
@@ -225,17 +309,28 @@ def check_code_free(ctx: PushContext, row_id: str, code: str) -> None:
         raise Rejected("code_taken", value=code)
 
 
-def apply_mutation(ctx: PushContext, m: Mutation) -> None:
-    """Validate and apply one mutation; raises :class:`Rejected` before writing anything if refused."""
+def check_mutation(ctx: PushContext, m: Mutation) -> SyncRow | None:
+    """Every check of one mutation, before anything is written: raises :class:`Rejected` if refused,
+    else returns the row it changes (None: a new row)."""
     check_shape(m, ctx.now)
     existing = ctx.get(m.entity, m.entity_id)
     _scope(ctx, m, existing)
     erasure.refuse_writes_to_erased(ctx, m, existing)
+    if m.entity not in SPECS and existing is not None:
+        raise Rejected("audit_immutable")  # audit_log: append-only
+    return existing
+
+
+def apply_mutation(ctx: PushContext, m: Mutation) -> None:
+    """Validate and apply one mutation; raises :class:`Rejected` before writing anything if refused."""
+    apply_checked(ctx, m, check_mutation(ctx, m))
+
+
+def apply_checked(ctx: PushContext, m: Mutation, existing: SyncRow | None) -> None:
+    """Apply a mutation :func:`check_mutation` accepted (it raises nothing)."""
     for stamp in m.hlc.values():
         HQ_CLOCK.observe(stamp)
     if m.entity not in SPECS:  # audit_log: an append-only ledger kept at HQ, never merged or pulled
-        if existing is not None:
-            raise Rejected("audit_immutable")
         row = ctx.new_row(m.entity, m.entity_id)
         row.data, row.hlc = dict(m.fields), {k: m.hlc[k] for k in m.fields}
         ctx.touch(row)
@@ -270,6 +365,8 @@ def after_write(ctx: PushContext, row: SyncRow, fields: dict[str, Any], hlc: dic
 def merge_same_phone(ctx: PushContext, row: SyncRow) -> None:
     """Customers of one store with the same phone become one: the earliest-born id survives (UUIDv7
     ids sort by creation time and never change, so every HQ process picks the same survivor)."""
+    if ctx.phone_alone(row):
+        return
     others = list(
         ctx.session.scalars(
             select(SyncRow).where(
@@ -368,6 +465,7 @@ def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushRes
             raise ApiError(409, "seq_gap", f"expected seq {last + 1}, got {m.seq}", expected_seq=last + 1)
         expected += 1
     ctx = PushContext(session, store, device, now)
+    ctx.prefetch([m for m in ordered if m.seq > last])
     dup_seqs = [m.seq for m in ordered if m.seq <= last]
     earlier = {
         r.seq: r
@@ -391,13 +489,15 @@ def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushRes
             results.append(MutationResult(seq=m.seq, status="duplicate", code=code, reason=reason))
             continue
         try:
-            with session.begin_nested():
-                apply_mutation(ctx, m)
-            status, code, reason = "applied", "", ""
+            existing = check_mutation(ctx, m)
         except Rejected as rej:
             status, code, reason = "rejected", rej.code, rej.reason
             log.info("rejected device=%s seq=%d %s/%s: %s", device_id, m.seq, m.entity[:30], m.entity_id[:64],
                      rej.code)
+        else:
+            # outside the try: a refusal after a write would leave half a change, so it fails the push
+            apply_checked(ctx, m, existing)
+            status, code, reason = "applied", "", ""
         session.add(
             DeviceMutation(
                 device_id=device_id,
@@ -420,3 +520,8 @@ def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushRes
     device.last_seq = last
     device.last_seen_at = now
     return PushResponse(last_seq=last, results=results, server_time_ms=now_ms())
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start:start + _IN_CHUNK]
