@@ -10,7 +10,9 @@
    resulting version back.
 
 The HQ book is written straight into HQ's tables with HQ's own demo writer (``hq.demo._Book``), so
-seeding 100k rows takes seconds rather than 100k pushes.
+seeding 100k rows takes seconds rather than 100k pushes. The leaderboard ledger gets what those pushes
+would have left in it (each customer's item and acquisition event, then the rollups rebuilt), so an
+edit in the round trip is an edit of a counted customer, as at a real HQ, and not its first counting.
 """
 
 from __future__ import annotations
@@ -73,9 +75,35 @@ def seed_hq(workdir: Path, customers: int) -> str:
                     "merged_into": None,
                 })
             book.flush()
+        seed_ledger(session, store)
     engine.dispose()
     print(f"seeded HQ with {customers} customers in {time.perf_counter() - t0:.1f} s")
     return db_url
+
+
+def seed_ledger(session: Session, store: Any) -> None:
+    """What ``hq.ledger.record_row`` leaves for customers pushed by a PC (manual channel, unique phones,
+    counted for their owner on their creation day), written in bulk."""
+    from sqlalchemy import insert
+
+    from hq import ledger
+    from hq.models import LedgerEvent, LedgerItem, SyncRow
+
+    zone = ledger.org_time_zone(session)
+    items, events = [], []
+    for row_id, data in session.execute(select(SyncRow.id, SyncRow.data).where(
+            SyncRow.store_id == store.id, SyncRow.entity == "customer")):
+        at, guide = int(data["created_at"]), str(data.get("owner_guide_id") or "")
+        day = ledger.local_day(at, zone)
+        items.append({"entity": "customer", "id": row_id, "store_id": store.id, "region_id": store.region_id,
+                      "guide_id": guide, "campaign_id": "", "day": day, "at": at, "channel": "manual",
+                      "phone": data.get("phone") or "", "counts": {"new_customers": 1}})
+        events.append({"metric": "new_customers", "day": day, "store_id": store.id, "region_id": store.region_id,
+                       "guide_id": guide, "campaign_id": "", "delta": 1, "subject": f"customer:{row_id}", "at": at})
+    done = set(session.scalars(select(LedgerItem.id).where(LedgerItem.store_id == store.id)))
+    session.execute(insert(LedgerItem), [i for i in items if i["id"] not in done])
+    session.execute(insert(LedgerEvent), [e for e, i in zip(events, items, strict=True) if i["id"] not in done])
+    ledger.rebuild_rollups(session)
 
 
 def start_serve(db_url: str, workdir: Path) -> HQProcess:
