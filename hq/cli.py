@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (they share only the database)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--keep-alive", type=float, default=75.0,
+                       help="seconds an idle keep-alive connection stays open; keep it above the idle timeout of the "
+                            "balancer or clients in front (uvicorn's 5 s made busy workers close connections as a "
+                            "request arrived on them: the client got a disconnect instead of an answer)")
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
                        help="load balancers whose X-Forwarded-For is trusted (login limits count per client address)")
 
@@ -246,6 +250,7 @@ def _serve(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_keep_alive=args.keep_alive,
     )
 
 
