@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guide_app.sync.protocol import ErrorBody
+from hq import landing_pages
 from hq.messages import zh
 
 log = logging.getLogger("hq")
@@ -66,7 +67,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, body)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and request.url.path.startswith("/a/"):
+            # a shopper's link no route matches (a control character in it): the plain page, never JSON
+            status, content = landing_pages.notice("unknown")
+            return HTMLResponse(content, status_code=status, headers=landing_pages.SECURITY_HEADERS)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         body = ErrorBody(code=code, detail=str(exc.detail), message_zh=zh(code, status=exc.status_code))
         return error_response(exc.status_code, body, getattr(exc, "headers", None))
