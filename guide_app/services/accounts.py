@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guide_app.db.engine import Database
-from guide_app.db.models import Guide, PcAccount
+from guide_app.db.models import Guide, PcAccount, Store
 from guide_app.db.state import get_state
 from guide_app.domain.errors import UserError
 from guide_app.domain.pins import (
@@ -31,6 +31,7 @@ from guide_app.domain.pins import (
 )
 from guide_app.domain.pinyin_keys import sort_key
 from guide_app.services.context import Actor, AppContext
+from guide_app.services.org import ensure_local_profile, local_store_id
 
 MANAGER_ROLES = ("store_manager", "region_manager", "hq_admin")
 
@@ -155,6 +156,20 @@ class AccountService:
             row = s.get(PcAccount, guide_id)
             if row is not None:
                 s.delete(row)
+
+    def add_local_guide(self, name: str, manager_id: str, manager_pin: str) -> Actor:
+        """A PC without HQ: a new guide of the store gets a profile here, approved by the store
+        manager's PIN (no HQ can vouch for them). Returns the guide, to switch to and set a PIN."""
+        with self.ctx.read() as s:
+            if is_enrolled(s) or local_store_id(s) != self.ctx.store_id:
+                raise UserError("security.account.use_hq")
+            manager = s.get(Guide, manager_id)
+            store = s.get(Store, self.ctx.store_id)
+            if manager is None or manager.role not in MANAGER_ROLES or manager.store_id != self.ctx.store_id:
+                raise UserError("security.account.manager_needed")
+            store_name = store.name if store is not None else ""
+        self.verify(manager_id, manager_pin)
+        return ensure_local_profile(self.ctx.db, store_name, name)
 
     # --- checking ------------------------------------------------------------------------------
     def verify(self, guide_id: str, secret: str,

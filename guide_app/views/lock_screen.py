@@ -71,12 +71,14 @@ class LockScreen(QWidget):
 
     unlock_requested = Signal(str, str)
     sign_in_requested = Signal()
+    add_guide_requested = Signal()
 
     def __init__(self, parent: QWidget, *, can_sign_in: bool) -> None:
         super().__init__(parent)
         self.setObjectName("lockScreen")
         self.setAutoFillBackground(True)
         self._by_password: dict[str, bool] = {}
+        self.listed: list[PcUser] = []
         title = QLabel(tr("security.ui.locked_title"))
         title.setObjectName("pageTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -100,6 +102,10 @@ class LockScreen(QWidget):
         self.sign_in_button.setFlat(True)
         self.sign_in_button.setVisible(can_sign_in)
         self.sign_in_button.clicked.connect(self.sign_in_requested)
+        self.add_guide_button = QPushButton(tr("security.ui.add_guide"))
+        self.add_guide_button.setFlat(True)
+        self.add_guide_button.setVisible(not can_sign_in)  # no HQ to create accounts: the manager approves
+        self.add_guide_button.clicked.connect(self.add_guide_requested)
         box = QWidget()
         box.setFixedWidth(340)
         col = QVBoxLayout(box)
@@ -112,6 +118,7 @@ class LockScreen(QWidget):
         col.addWidget(self.unlock_button)
         col.addWidget(self.error)
         col.addWidget(self.sign_in_button)
+        col.addWidget(self.add_guide_button)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(box, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -130,6 +137,7 @@ class LockScreen(QWidget):
             self.setGeometry(parent.rect())
 
     def set_people(self, people: list[PcUser], current_id: str) -> None:
+        self.listed = list(people)
         self.people.blockSignals(True)
         self.people.clear()
         self._by_password = {}

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, Q
 
 from guide_app.domain.errors import UserError
 from guide_app.i18n import tr
-from guide_app.services.accounts import AccountService, PcUser, remember_password
+from guide_app.services.accounts import MANAGER_ROLES, AccountService, PcUser, remember_password
 from guide_app.services.context import Actor
 from guide_app.services.lock import IDLE_MINUTES_RANGE, LockService, LockState
 from guide_app.services.privacy import masked
@@ -30,7 +30,7 @@ from guide_app.views.formatting import error_text
 from guide_app.views.lock_screen import IdleWatcher, LockScreen
 from guide_app.views.main_window import MainWindow
 from guide_app.views.pin_dialog import SetPinDialog
-from guide_app.views.switch_guide import GuideMenuButton
+from guide_app.views.switch_guide import AddGuideDialog, GuideMenuButton
 from guide_app.views.transfer_dialog import TransferDialog
 
 MINUTE_MS = 60_000
@@ -51,6 +51,7 @@ class SafetyController(QObject):
         self.screen: LockScreen | None = None
         self.is_locked = False
         self._asked_departed: set[str] = set()
+        self._ask_pin_next = False  # a guide just added on this PC sets their PIN on the new window
         self.idle = IdleWatcher(idle_ms or 5 * MINUTE_MS, self)
         self.idle.idle.connect(lambda: self.lock("idle"))
         if idle_ms is None:
@@ -69,6 +70,7 @@ class SafetyController(QObject):
         self.screen = LockScreen(window, can_sign_in=self.services.sync is not None)
         self.screen.unlock_requested.connect(self._unlock)
         self.screen.sign_in_requested.connect(self.sign_in_other)
+        self.screen.add_guide_requested.connect(self.add_local_guide)
         QShortcut(QKeySequence("Ctrl+L"), window, self.lock_now)
         self.menu = GuideMenuButton(self.actor, pin_user=True, parent=window)
         self.menu.lock_requested.connect(self.lock_now)
@@ -104,6 +106,10 @@ class SafetyController(QObject):
         else:
             self._content(True)
             self.check_departed()
+            if self._ask_pin_next:
+                self._ask_pin_next = False
+                self.set_pin()
+                return
             self.services.runner.run_db(lambda _c: self.accounts.uses_password(self.actor.role)
                                         or self.accounts.has_pin(self.actor.guide_id),
                                         on_done=self._suggest_pin, owner=self.window)
@@ -234,6 +240,33 @@ class SafetyController(QObject):
             self.switched.emit(actor)
 
         self.services.runner.run_db(work, on_done=done, owner=self)
+
+    def add_local_guide(self, name: str = "", error: str = "") -> None:
+        """A PC without HQ: a new guide joins with the store manager's PIN, then sets their own.
+        A refusal (wrong PIN, wait) opens the form again with the reason and the name kept."""
+        if self.screen is None:
+            return
+        managers = [p for p in self.screen.listed if p.role in MANAGER_ROLES]
+        dialog = AddGuideDialog(managers, parent=self.window)
+        dialog.name.setText(name)
+        dialog.error.setText(error)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        name, manager_id, pin = dialog.name.text(), str(dialog.manager.currentData() or ""), dialog.pin.text()
+
+        def work(_: TaskControl) -> Actor:
+            actor = self.accounts.add_local_guide(name, manager_id, pin)
+            self.lock_service.signed_in(actor)
+            return actor
+
+        def done(actor: Actor) -> None:
+            self.is_locked = False
+            self.idle.resume()
+            self._ask_pin_next = True
+            self.switched.emit(actor)
+
+        self.services.runner.run_db(work, on_done=done, on_error=lambda exc: self.add_local_guide(name, error_text(exc)),
+                                    owner=self)
 
     # --- menu actions ------------------------------------------------------------------------------
     def set_pin(self) -> bool:

@@ -1,12 +1,25 @@
 """The signed-in guide's menu at the top of the sidebar: lock, switch guide, set my PIN, auto-lock
-time, and for managers the customer transfer and the audit log."""
+time, and for managers the customer transfer and the audit log; and, on a PC without HQ, adding a
+guide's profile with the store manager's approval."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from guide_app.i18n import tr
+from guide_app.services.accounts import PcUser
 from guide_app.services.context import Actor
 
 
@@ -39,3 +52,38 @@ class GuideMenuButton(QToolButton):
         for action in (self.transfer_action, self.audit_action):
             action.setVisible(actor.is_manager)
         self.setMenu(menu)
+
+
+class AddGuideDialog(QDialog):
+    """A PC without HQ: a new guide's profile, approved with the store manager's PIN."""
+
+    def __init__(self, managers: list[PcUser], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("security.ui.add_guide"))
+        self.setMinimumWidth(380)
+        intro = QLabel(tr("security.ui.add_guide_intro"))
+        intro.setWordWrap(True)
+        self.name = QLineEdit()
+        self.name.setMaxLength(60)
+        self.manager = QComboBox()
+        for m in managers:
+            self.manager.addItem(m.name, m.guide_id)
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow(tr("security.ui.new_guide_name"), self.name)
+        form.addRow(tr("security.ui.approving_manager"), self.manager)
+        form.addRow(tr("security.ui.manager_pin"), self.pin)
+        self.error = QLabel()
+        self.error.setObjectName("fieldError")
+        self.error.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("security.ui.add_guide_ok"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("ui.cancel"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)

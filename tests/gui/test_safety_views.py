@@ -333,3 +333,31 @@ def test_a_filtered_selection_in_the_list_is_what_the_transfer_ticks(qtbot: QtBo
         dialog.submit()
     assert done.args[0].customers == 2
     assert len(TransferService(services.ctx).customers_of(g1.guide_id)) == len(owned) - 2
+
+
+def test_on_a_pc_without_hq_the_manager_approves_a_new_guide_from_the_lock_screen(
+        qtbot: QtBot, empty_services: AppServices, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guide_app.views.switch_guide import AddGuideDialog
+
+    AccountService(empty_services.ctx).set_pin("2580", "2580")  # 王丽, the offline store's manager
+    _window, controller = open_window(qtbot, empty_services)
+    controller.lock("switch")
+    settle(empty_services)
+    screen = controller.screen
+    assert screen is not None and screen.add_guide_button.isVisibleTo(screen) and not screen.sign_in_button.isVisibleTo(screen)
+    answers = iter(["0000", "2580"])
+
+    def fill(dialog: AddGuideDialog) -> QDialog.DialogCode:
+        if dialog.error.text():  # the first try was refused: the reason is shown, the name kept
+            assert "PIN 不正确" in dialog.error.text() and dialog.name.text() == "赵小燕"
+        dialog.name.setText("赵小燕")
+        dialog.pin.setText(next(answers))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(AddGuideDialog, "exec", fill)
+    with qtbot.waitSignal(controller.switched, timeout=10_000) as switched:
+        screen.add_guide_button.click()
+    assert next(answers, None) is None  # refused once, then approved
+    actor = switched.args[0]
+    assert (actor.name, actor.role) == ("赵小燕", "guide") and empty_services.ctx.actor.guide_id == actor.guide_id
+    assert not LockService(empty_services.ctx).state().locked

@@ -182,3 +182,28 @@ def test_an_hq_pc_resumed_from_the_keyring_opens_locked_as_whoever_used_it_last(
     assert actor.guide_id == OTHER.guide_id
     state = LockService(as_(team, OTHER)).state()
     assert state.locked and state.guide_id == OTHER.guide_id and state.reason == "start"
+
+
+def test_on_a_pc_without_hq_the_manager_approves_a_new_guide_with_their_pin(team: AppContext) -> None:
+    from guide_app.db.models import Store
+    from guide_app.services.org import LOCAL_STORE_KEY
+
+    with team.db.write() as s:
+        s.delete(s.get(SyncState, "device_id"))
+        s.add(Store(id="store-1", name="南京西路店", region_id=None, region_name=""))
+        set_state(s, LOCAL_STORE_KEY, "store-1")
+    AccountService(as_(team, MANAGER)).set_pin("2580", "2580")
+    accounts = AccountService(as_(team, GUIDE))
+    with pytest.raises(UserError) as exc:
+        accounts.add_local_guide("小赵", MANAGER.guide_id, "1111")
+    assert exc.value.key == "security.pin.wrong"
+    with pytest.raises(UserError) as exc:
+        accounts.add_local_guide("小赵", GUIDE.guide_id, "2580")  # a guide cannot approve
+    assert exc.value.key == "security.account.manager_needed"
+    new = accounts.add_local_guide("小赵", MANAGER.guide_id, "2580")
+    assert (new.name, new.role, new.store_id) == ("小赵", "guide", "store-1")
+    with team.db.write() as s:
+        set_state(s, "device_id", "pc-1")
+    with pytest.raises(UserError) as exc:
+        accounts.add_local_guide("小钱", MANAGER.guide_id, "2580")
+    assert exc.value.key == "security.account.use_hq"  # an HQ PC: HQ creates accounts
