@@ -524,3 +524,18 @@ def test_a_guide_who_left_shows_only_with_figures(device: Callable[..., SyncDevi
     assert today["guide.a2"][:2] == (1, 1) and today["guide.a"][:2] == (0, 2)
     month_orders = by_name(board(a.dev, scope="store", metric="orders", period="month"))
     assert "guide.a2" not in month_orders and "guide.a" in month_orders
+
+
+def test_boards_answer_while_a_push_holds_the_store(device: Callable[..., SyncDevice], hq_database: Database,
+                                                    test_org: OrgFixture, frozen: Callable[[dt.datetime], None]) -> None:
+    """Boards only read: they must not wait for the lock a push holds (on SQLite the database's write
+    lock, on PostgreSQL the store's row), or every board queues behind the pushes under load."""
+    from hq.models import Store
+
+    a = device("guide.a")
+    with hq_database.session() as s:
+        s.get(Store, test_org.store_a, with_for_update=True)  # what a push takes first
+        assert board(a, scope="store", metric="new_customers", period="week")["rows"]
+        trend = a.http.get("/v1/leaderboards/trend", params={"scope": "store", "metric": "orders"},
+                           headers=a.headers)
+        assert trend.status_code == 200, trend.text
