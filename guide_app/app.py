@@ -47,6 +47,7 @@ DB_FILE = "guide.db"
 DEMO_DIR = Path("demo-data")
 EXIT_NO_DISPLAY = 2
 EXIT_CANCELLED = 1
+EXIT_CRASHED = 70  # EX_SOFTWARE: the crash report is in the log folder
 
 log = logging.getLogger("guide_app")
 
@@ -169,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"guide-app: {exc}", file=sys.stderr)
         return EXIT_CANCELLED
+    except Exception as exc:  # e.g. a damaged database file: a report, and the guide is told where it is
+        report = reporter.report(type(exc), exc, exc.__traceback__, where="startup")
+        if not (args.smoke or args.screenshot or args.self_check):
+            from guide_app.views.crash_dialog import show_startup_crash
+
+            show_startup_crash(report)
+        return EXIT_CRASHED
     startup.log_dir = log_dir
     set_language(args.lang or saved_language(startup.db))
     return run_gui(args, startup, reporter)

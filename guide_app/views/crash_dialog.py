@@ -81,8 +81,23 @@ class CrashDialogs(QObject):
             self.app.exit(EXIT_AFTER_CRASH)
 
 
-def install_qt_message_handler(reporter: CrashReporter) -> None:
-    """Qt's warnings go to the log (and the log file); a fatal message leaves a crash report."""
+def show_startup_crash(report: Path) -> None:
+    """A crash before the main window exists (e.g. a damaged database file): the same message, modal,
+    with the report's folder one click away."""
+    app = QApplication.instance() or QApplication(["guide-app"])
+    assert isinstance(app, QApplication)
+    box = QMessageBox(QMessageBox.Icon.Critical, tr("ui.crash.title"), crash_text(report, 0))
+    box.setObjectName("crashDialog")
+    open_folder = box.addButton(tr("ui.crash.open_folder"), QMessageBox.ButtonRole.ActionRole)
+    box.addButton(tr("ui.crash.quit"), QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    if box.clickedButton() is open_folder:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(report.parent)))
+
+
+def install_qt_message_handler(reporter: CrashReporter) -> object:
+    """Qt's warnings go to the log (and the log file); a fatal message leaves a crash report.
+    Returns the handler it replaced."""
 
     def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
         if kind == QtMsgType.QtFatalMsg:
@@ -90,4 +105,4 @@ def install_qt_message_handler(reporter: CrashReporter) -> None:
             return
         qt_log.log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
 
-    qInstallMessageHandler(handler)
+    return qInstallMessageHandler(handler)

@@ -171,3 +171,38 @@ def test_first_start_offline_goes_from_setup_to_the_profile(qtbot: QtBot, tmp_pa
         set_language("zh_CN")
         runner.shutdown()
         db.dispose()
+
+
+def test_startup_crash_message_and_qt_messages_in_the_log(qtbot: QtBot, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    from PySide6.QtCore import QTimer, qInstallMessageHandler, qWarning
+    from PySide6.QtWidgets import QMessageBox
+
+    from guide_app.views.crash_dialog import install_qt_message_handler, show_startup_crash
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    report = tmp_path / "logs" / "crash-1.txt"
+    shown: list[str] = []
+
+    def close_box() -> None:
+        box = app.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            shown.append(box.text())
+            next(b for b in box.buttons() if b.text() == "退出程序").click()
+        elif box is not None:
+            box.close()
+
+    QTimer.singleShot(0, close_box)
+    show_startup_crash(report)
+    assert len(shown) == 1 and str(report) in shown[0] and "错误报告已保存到" in shown[0]
+
+    reporter = CrashReporter(tmp_path / "logs")
+    previous = install_qt_message_handler(reporter)
+    try:
+        with caplog.at_level("WARNING", logger="qt"):
+            qWarning("a Qt warning for the log")
+    finally:
+        qInstallMessageHandler(previous)  # type: ignore[arg-type]
+    assert any(r.name == "qt" and "a Qt warning for the log" in r.getMessage() for r in caplog.records)
+    assert reporter.reports == []  # a warning is not a crash

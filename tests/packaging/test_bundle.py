@@ -106,3 +106,18 @@ def test_windows_version_resource_is_well_formed(bundle: Path) -> None:
     assert ("filevers", (major, minor, patch, 0)) in calls["FixedFileInfo"][0]
     assert ("ProductVersion", __version__) in calls["StringStruct"]
     assert ("OriginalFilename", "guide-app.exe") in calls["StringStruct"]
+
+
+def test_a_crash_at_startup_leaves_a_report_and_the_file_as_it_was(bundle: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    damaged = b"not a database " * 100
+    (data / "guide.db").write_bytes(damaged)
+    done = run(bundle, ["--smoke", "--data-dir", str(data)], tmp_path)
+    assert done.returncode == 70, done.stderr
+    reports = list((data / "logs").glob("crash-*.txt"))
+    assert len(reports) == 1
+    text = reports[0].read_text(encoding="utf-8")
+    assert "Traceback" in text and "where: startup" in text and "frozen bundle" in text
+    assert str(reports[0]) in done.stderr  # the log line names the report
+    assert (data / "guide.db").read_bytes() == damaged
