@@ -206,3 +206,48 @@ def test_startup_crash_message_and_qt_messages_in_the_log(qtbot: QtBot, tmp_path
         qInstallMessageHandler(previous)  # type: ignore[arg-type]
     assert any(r.name == "qt" and "a Qt warning for the log" in r.getMessage() for r in caplog.records)
     assert reporter.reports == []  # a warning is not a crash
+
+
+def test_first_start_with_hq_opens_the_sign_in_for_that_address(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+
+    from guide_app.app import Startup, first_start, saved_language
+    from guide_app.db.engine import open_database
+    from guide_app.tasks import TaskRunner
+    from guide_app.views.login_dialog import LoginDialog
+    from guide_app.views.theme import QtCatalog
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    db = open_database(tmp_path / "guide.db")
+    startup = Startup(db, tmp_path, None)
+    runner = TaskRunner()
+    seen: list[str] = []
+
+    def answer_login() -> None:
+        dialog = app.activeModalWidget()
+        if isinstance(dialog, LoginDialog):
+            seen.append(dialog.url.text())
+            dialog.reject()  # the guide closes the sign-in: nobody is signed in
+        elif dialog is not None:
+            dialog.close()
+
+    def answer_setup() -> None:
+        wizard = app.activeModalWidget()
+        if not isinstance(wizard, SetupWizard):
+            if wizard is not None:
+                wizard.close()
+            return
+        wizard.url.setText("https://hq.example.com/")
+        QTimer.singleShot(0, answer_login)
+        wizard.next_button.click()
+
+    QTimer.singleShot(0, answer_setup)
+    try:
+        assert first_start(startup, runner, app, QtCatalog(app)) is None
+        assert seen == ["https://hq.example.com"]
+        assert startup.sync is not None and startup.sync.hq_url == "https://hq.example.com"
+        assert saved_language(db) == "zh_CN"
+    finally:
+        runner.shutdown()
+        db.dispose()
