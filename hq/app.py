@@ -22,7 +22,6 @@ from guide_app.sync.protocol import (
     MAX_PUSH_MUTATIONS,
     PROTOCOL_HEADER,
     SCHEMA_HEADER,
-    ErrorBody,
     LoginRequest,
     LoginResponse,
     LogoutRequest,
@@ -34,18 +33,13 @@ from guide_app.sync.protocol import (
 )
 from hq import auth, config, landing, pack_api, sync_pull, sync_push
 from hq.db import Database
-from hq.errors import ApiError, install_error_handlers
+from hq.errors import ApiError, error_responses, install_error_handlers
 from hq.leaderboards import make_router as leaderboard_router
 from hq.security import OrgKeys, load_keys
 
 DB_URL_ENV = "GUIDE_HQ_DB"
 SERVER_TIME_HEADER = "X-Server-Time-Ms"
 log = logging.getLogger("hq")
-
-_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 426, 429, 500)
-}
-
 
 class HQ:
     """Per-process state: the database handle and the org keys (immutable once made, so caching them
@@ -125,7 +119,6 @@ def create_app(db_url: str | None = None) -> FastAPI:
         title="Guide Desk HQ",
         version="1",
         description="Org, auth and offline-first sync for Guide Desk counter PCs.",
-        responses=_ERRORS,
     )
     app.state.hq = HQ(Database(url))
     install_error_handlers(app)
@@ -136,23 +129,25 @@ def create_app(db_url: str | None = None) -> FastAPI:
         response.headers[SERVER_TIME_HEADER] = str(int(time.time() * 1000))
         return response
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], responses=error_responses(500))
     def healthz(request: Request) -> dict[str, object]:
         """Liveness and database reachability."""
         with _hq(request).db.session() as session:
             session.execute(text("SELECT 1"))
         return {"status": "ok", "server_time_ms": int(time.time() * 1000)}
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_versions)])
+    # each route documents the refusals it really gives (the API fuzz holds them to it)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_versions)], responses=error_responses(422, 426, 500))
 
-    @v1.post("/auth/login", response_model=LoginResponse, tags=["auth"])
+    @v1.post("/auth/login", response_model=LoginResponse, tags=["auth"],
+             responses=error_responses(400, 401, 403, 404, 429))
     def login(body: LoginRequest, request: Request) -> LoginResponse:
         """Sign in; enrolls this PC as a device of one store when ``device_id`` is not given."""
         hq = _hq(request)
         with hq.db.session() as session:
             return auth.login(session, hq.keys(), body, _client_address(request))
 
-    @v1.post("/auth/refresh", response_model=TokenPair, tags=["auth"])
+    @v1.post("/auth/refresh", response_model=TokenPair, tags=["auth"], responses=error_responses(401, 403))
     def refresh(body: RefreshRequest, request: Request) -> TokenPair:
         """Trade a refresh token for a new pair; a reused one ends the whole session."""
         hq = _hq(request)
@@ -171,6 +166,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         "/sync/push",
         response_model=PushResponse,
         tags=["sync"],
+        responses=error_responses(401, 403, 409, 413),
         openapi_extra={"requestBody": {"content": {"application/json": {"schema": PushRequest.model_json_schema()}}}},
     )
     async def push(request: Request, who: Annotated[auth.Caller, Depends(caller)]) -> PushResponse:
@@ -201,7 +197,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
         return await run_in_threadpool(_run)
 
-    @v1.get("/sync/pull", response_model=PullResponse, tags=["sync"])
+    @v1.get("/sync/pull", response_model=PullResponse, tags=["sync"], responses=error_responses(401, 403, 404, 409))
     def pull(
         request: Request,
         who: Annotated[auth.Caller, Depends(caller)],

@@ -17,6 +17,26 @@ from hq.messages import zh
 log = logging.getLogger("hq")
 
 
+_MEANING = {
+    400: "refused request (see code)",
+    401: "not signed in, or the session, device or account is no longer valid (see code)",
+    403: "the account or device may not do this for that store",
+    404: "no such store, pack or campaign",
+    409: "conflict with HQ's state: seq_gap (with expected_seq), device_forked or cursor_ahead",
+    413: "body over the push limits",
+    416: "Range outside the archive",
+    422: "request does not match its schema",
+    426: "client protocol or schema version outside HQ's window",
+    429: "rate limited; wait Retry-After seconds",
+    500: "unexpected fault (logged), never a trace",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the refusals a route really gives, each an :class:`ErrorBody`."""
+    return {status: {"model": ErrorBody, "description": _MEANING[status]} for status in statuses}
+
+
 class ApiError(Exception):
     """A refusal with its HTTP status, stable code and zh_CN message (from hq.messages)."""
 
@@ -72,6 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
             # a shopper's link no route matches (a control character in it): the plain page, never JSON
             status, content = landing_pages.notice("unknown")
             return HTMLResponse(content, status_code=status, headers=landing_pages.SECURITY_HEADERS)
+        if exc.status_code == 400:  # FastAPI could not parse the body (not JSON, not UTF-8): as push says it
+            body = ErrorBody(code="invalid_request", detail="body is not JSON",
+                             message_zh=zh("invalid_request", problem="JSON"))
+            return error_response(422, body)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         body = ErrorBody(code=code, detail=str(exc.detail), message_zh=zh(code, status=exc.status_code))
         return error_response(exc.status_code, body, getattr(exc, "headers", None))

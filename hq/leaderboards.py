@@ -31,7 +31,7 @@ from guide_app.sync.protocol import (
     TrendPoint,
 )
 from hq import auth
-from hq.errors import ApiError
+from hq.errors import ApiError, error_responses
 from hq.ledger import local_day, org_time_zone
 from hq.messages import MESSAGES_ZH
 from hq.models import (
@@ -530,9 +530,9 @@ def _date(value: str | None, name: str) -> dt.date | None:
 def make_router(caller: Callable[..., auth.Caller]) -> APIRouter:
     """The leaderboard endpoints; ``caller`` is the app's authentication dependency (annotations in
     this module are evaluated eagerly, as FastAPI must see that closure variable)."""
-    router = APIRouter(tags=["leaderboards"])
+    router = APIRouter(tags=["leaderboards"], responses=error_responses(400, 401, 403))
 
-    @router.get("/leaderboards", response_model=LeaderboardResponse)
+    @router.get("/leaderboards", response_model=LeaderboardResponse, responses=error_responses(404))
     def get_board(
         request: Request,
         who: Annotated[auth.Caller, Depends(caller)],

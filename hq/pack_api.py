@@ -14,7 +14,7 @@ from guide_app.domain.packs import Audience
 from guide_app.sync.protocol import PackInfo, PackListResponse
 from hq import auth, pack_store
 from hq.db import Database
-from hq.errors import ApiError
+from hq.errors import ApiError, error_responses
 from hq.models import CampaignPack, Store
 
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
@@ -48,13 +48,14 @@ def add_routes(v1: APIRouter, caller: Callable[..., auth.Caller], db_of: Callabl
     ``Depends`` sits in the defaults because ``caller`` is local here: with postponed annotations
     FastAPI could not resolve it inside ``Annotated``."""
 
-    @v1.get("/packs", response_model=PackListResponse, tags=["packs"])
+    @v1.get("/packs", response_model=PackListResponse, tags=["packs"], responses=error_responses(401, 403, 404))
     def list_packs(request: Request, who: auth.Caller = Depends(caller)) -> PackListResponse:  # noqa: B008
         """The published packs whose audience includes the device's store, and the ids HQ withdrew."""
         return pack_list(db_of(request), who.store_id)
 
     @v1.get("/packs/{pack_id}/{version}", tags=["packs"],
-            responses={200: {"content": {"application/zip": {}}}, 206: {"content": {"application/zip": {}}}})
+            responses={200: {"content": {"application/zip": {}}}, 206: {"content": {"application/zip": {}}},
+                       **error_responses(401, 403, 404, 416)})
     def download(pack_id: str, version: int, request: Request,
                  who: auth.Caller = Depends(caller)) -> Response:  # noqa: B008
         """The signed pack archive; ``Range: bytes=N-`` answers 206 with the rest from byte N."""
