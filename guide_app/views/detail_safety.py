@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
 
 from guide_app.domain.entities import CONSENT_CHANNELS, CONSENT_VALUES
 from guide_app.i18n import tr
-from guide_app.services.consent import METHODS, ConsentService
+from guide_app.services.consent import METHODS, ConsentEvent, ConsentService
 from guide_app.services.privacy import PrivacyService, masked
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
 from guide_app.views.erase_dialog import EraseDialog
-from guide_app.views.formatting import error_text
+from guide_app.views.formatting import day_time, error_text
 
 if TYPE_CHECKING:
     from guide_app.views.customer_detail import CustomerDetailDialog
@@ -67,11 +67,22 @@ class ConsentDialog(QDialog):
         hint = QLabel(tr("security.consent_ui.hint"))
         hint.setWordWrap(True)
         hint.setObjectName("muted")
+        self.record = QLabel()  # how and by whom each consent was captured on this PC
+        self.record.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(hint)
+        layout.addWidget(self.record)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        service = ConsentService(services.ctx)
+        services.runner.run_db(lambda _c: service.events(customer_id), on_done=self._show_record, owner=self)
+
+    def _show_record(self, events: list[ConsentEvent]) -> None:
+        lines = [tr("security.consent_ui.event", at=day_time(e.at), channel=tr(f"security.channel.{e.channel}"),
+                    value=tr(f"ui.consent.{e.value}"), how=tr(f"security.consent_ui.method.{e.method}"),
+                    by=e.by_name or "—") for e in events[:8]]
+        self.record.setText("\n".join([tr("security.consent_ui.record"), *lines]) if lines else "")
 
     def submit(self) -> None:
         changes = {ch: str(c.currentData()) for ch, c in self.values.items() if c.currentData() != self.current.get(ch)}

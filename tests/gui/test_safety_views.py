@@ -301,6 +301,8 @@ def test_consent_from_the_record_page_and_opt_out_cannot_be_undone(qtbot: QtBot,
     again = ConsentDialog(guide, row.id, {"phone": d.consent_phone, "sms": "opted_out", "wechat": d.consent_wechat})
     qtbot.addWidget(again)
     assert not again.values["sms"].isEnabled()  # opt-out wins: the store cannot turn it back
+    settle(guide)
+    assert f"短信：已拒绝（纸质表格，{guide.ctx.actor.name}）" in again.record.text()  # how and by whom
 
 
 def test_a_filtered_selection_in_the_list_is_what_the_transfer_ticks(qtbot: QtBot, services: AppServices) -> None:
