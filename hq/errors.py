@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guide_app.sync.protocol import ErrorBody
@@ -99,6 +100,14 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         body = ErrorBody(code=code, detail=str(exc.detail), message_zh=zh(code, status=exc.status_code))
         return error_response(exc.status_code, body, getattr(exc, "headers", None))
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value the request carried (PostgreSQL: a NUL in text): the caller's fault
+        log.warning("database refused a request value: %s", str(exc.orig)[:200])
+        body = ErrorBody(code="invalid_request", detail="a value the database cannot store (e.g. a NUL character)",
+                         message_zh=zh("invalid_request", problem="NUL"))
+        return error_response(422, body)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -31,7 +31,7 @@ from hq import erasure, ledger
 from hq.errors import ApiError
 from hq.models import Account, CustomerHistory, Device, DeviceMutation, LedgerItem, Store, SyncRow
 from hq.org import may_access_store
-from hq.sync_rules import CUSTOMER_CHILDREN, Rejected, check_shape, lookup_of
+from hq.sync_rules import CUSTOMER_CHILDREN, Rejected, check_shape, has_nul, lookup_of, storable
 
 log = logging.getLogger("hq.sync")
 # One HLC per process; the node name is unique per process so two HQ processes never mint equal stamps.
@@ -78,6 +78,8 @@ class PushContext:
         (customers, tags, groups), who else holds absent ids, their ledger items, and the live
         holders of the phones it touches. Later lookups of these keys need no query."""
         wanted: dict[str, set[str]] = defaultdict(set)
+        # a NUL anywhere gets the mutation refused by check_shape; PostgreSQL could not even look it up
+        mutations = [m for m in mutations if not has_nul([m.entity, m.entity_id, m.fields])]
         for m in mutations:
             wanted[m.entity].add(m.entity_id)
             f = m.fields
@@ -475,7 +477,7 @@ def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushRes
     } if dup_seqs else {}
     for m in ordered:
         prior = earlier.get(m.seq)
-        if prior is not None and prior.op_id != m.op_id[:64]:
+        if prior is not None and prior.op_id != storable(m.op_id[:64]):
             # same seq, different change: this PC's outbox restarted (e.g. a restored backup). Acking
             # it as a duplicate would drop the change silently; the PC must enroll afresh instead.
             raise ApiError(409, "device_forked", f"seq {m.seq} was already used by op {prior.op_id}")
@@ -502,13 +504,13 @@ def push(session: Session, device_id: str, mutations: list[Mutation]) -> PushRes
             DeviceMutation(
                 device_id=device_id,
                 seq=m.seq,
-                op_id=m.op_id[:64],
-                entity=m.entity[:30],
-                entity_id=m.entity_id[:64],
+                op_id=storable(m.op_id[:64]),  # NUL: PostgreSQL text cannot hold it, and a refusal is kept
+                entity=storable(m.entity[:30]),
+                entity_id=storable(m.entity_id[:64]),
                 status=status,
                 code=code,
-                reason=reason,
-                payload=m.model_dump() if status == "rejected" else None,
+                reason=storable(reason),
+                payload=storable(m.model_dump()) if status == "rejected" else None,
                 version=ctx.version if status == "applied" else 0,
                 at=now,
             )

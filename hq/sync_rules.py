@@ -103,6 +103,28 @@ def check_stamp(value: Any, server_ms: int) -> str:
     return value
 
 
+def has_nul(value: Any) -> bool:
+    """A NUL character anywhere inside: PostgreSQL text and JSON cannot hold it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def storable(value: Any) -> Any:
+    """``value`` with every NUL replaced by U+FFFD, so a refused mutation can still be recorded."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
 def _bad(field: str, value: Any) -> Rejected:
     return Rejected("bad_value", field=field, value=repr(value)[:60])
 
@@ -130,12 +152,14 @@ def check_value(entity: str, field: str, value: Any, server_ms: int) -> None:
             raise _bad(field, value)
         return
     if field in DICT_FIELDS:
-        if not isinstance(value, dict) or len(repr(value)) > DEFAULT_MAX_LENGTH:
+        if not isinstance(value, dict) or len(repr(value)) > DEFAULT_MAX_LENGTH or has_nul(value):
             raise _bad(field, value)
         return
     if value is None:
         raise _bad(field, value)
     if not isinstance(value, str):
+        raise _bad(field, value)
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: refused here, not a 500 that blocks the queue
         raise _bad(field, value)
     limit = max_length(entity, field)
     if len(value) > limit:
