@@ -1,4 +1,5 @@
-"""Schemathesis against the OpenAPI document of a real ``hq serve`` (SQLite), signed in as a demo guide.
+"""Schemathesis against the OpenAPI document of a real ``hq serve`` (SQLite and PostgreSQL), signed in as a
+demo guide.
 
 Every operation gets a bounded, derandomized number of generated requests (valid and invalid bodies,
 query strings and headers). Each answer must not be a 500, must use a status code the document
@@ -54,9 +55,12 @@ class Session:
         self.headers = {**VERSION_HEADERS, "Authorization": f"Bearer {body['access_token']}"}
 
 
-@pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
-    db_url = f"sqlite:///{tmp_path_factory.mktemp('hq-fuzz') / 'hq.sqlite3'}"
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    if request.param == "sqlite":
+        db_url = f"sqlite:///{tmp_path_factory.mktemp('hq-fuzz') / 'hq.sqlite3'}"
+    else:
+        db_url = request.getfixturevalue("pg_server").create_database("hq_fuzz_api")
     demo = seed_demo_db(db_url, customers_per_store=10)
     with start_hq_server(db_url, demo=demo) as server:
         # every session is made before fuzzing starts: fuzzed logins soon hit the per-address limit,
