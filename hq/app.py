@@ -132,7 +132,9 @@ def create_app(db_url: str | None = None) -> FastAPI:
     @app.get("/healthz", tags=["ops"], responses=error_responses(500))
     def healthz(request: Request) -> dict[str, object]:
         """Liveness and database reachability."""
-        with _hq(request).db.session() as session:
+        # a read: on SQLite a write session waits for the write lock, so under pushes a balancer's
+        # health check took seconds (and would fail past the busy timeout) while HQ was fine
+        with _hq(request).db.read() as session:
             session.execute(text("SELECT 1"))
         return {"status": "ok", "server_time_ms": int(time.time() * 1000)}
 

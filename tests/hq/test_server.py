@@ -155,3 +155,19 @@ def test_address_limit_counts_the_client_behind_the_balancer(server: HQServer) -
         assert r.status_code == 429
         r = http.post("/v1/auth/login", json=good, headers={"X-Forwarded-For": "10.9.9.10"})
         assert r.status_code == 200
+
+
+def test_health_answers_while_a_push_holds_the_store(server: HQServer) -> None:
+    """A balancer's health check must not wait for the lock a push holds (on SQLite the database's
+    write lock): under pushes it would time out and take a healthy HQ out of service."""
+    from hq.db import Database
+    from hq.models import Store
+
+    db = Database(server.db_url)
+    try:
+        with db.session() as s:
+            s.get(Store, server.demo.stores["sh01"], with_for_update=True)  # what a push takes first
+            r = httpx.get(f"{server.base_url}/healthz", timeout=60)
+            assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+    finally:
+        db.dispose()
