@@ -132,7 +132,7 @@ class Soak:
                 else:
                     pc.tags.assign([cid], tag)
             elif action == "follow_up" and live:
-                fid = self.follow_ups[i].add(rng.choice(live), "call", f"回访{self.n}")
+                fid = self.follow_ups[i].add(rng.choice(live), "call", f"浸泡回访{self.n}")
                 self.made.setdefault(pc.ctx.store_id, set()).add(("follow_up", fid))
             elif action == "follow_up_delete":
                 own = self._own_follow_ups(pc)
@@ -213,7 +213,7 @@ class Soak:
             if doubled:
                 problems.append(f"store {store}: phones on two live customers at HQ: {doubled[:5]}")
             notes = Counter((r["fields"]["customer_id"], r["fields"]["note"]) for (e, _), r in rows.items()
-                            if e == "follow_up" and r["fields"].get("note", "").startswith("回访"))
+                            if e == "follow_up" and r["fields"].get("note", "").startswith("浸泡回访"))
             twice = [k for k, v in notes.items() if v > 1]
             if twice:
                 problems.append(f"store {store}: follow-ups doubled at HQ: {twice[:5]}")
