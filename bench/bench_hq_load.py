@@ -356,6 +356,11 @@ class PC:
         await self.call("leaderboard", "GET", "/v1/leaderboards", params=params, headers=self.headers)
 
     async def run(self, deadline: float, max_cycles: int, board_every: int, think: float) -> None:
+        async def pause() -> None:  # never past the deadline: the run stops by itself on time
+            await asyncio.sleep(min(self.rnd.uniform(0, 2 * think), max(0.0, deadline - time.monotonic())))
+
+        if think:  # paced PCs start spread out, as PCs syncing on their own timers do
+            await pause()
         while time.monotonic() < deadline and self.cycles < max_cycles:
             self.cycles += 1
             t0 = time.perf_counter()
@@ -366,7 +371,7 @@ class PC:
             if board_every and self.rnd.random() < 1 / board_every:  # at random: a PC may make few cycles
                 await self.board()
             if think:
-                await asyncio.sleep(self.rnd.uniform(0, 2 * think))
+                await pause()
         if self.pending:  # the last push failed: one more try, as the client would
             await self.push()
 
