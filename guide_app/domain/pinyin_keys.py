@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import product
 
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.constants import PHRASES_DICT, RE_HANS
 from pypinyin.core import Pinyin
+from pypinyin.seg.mmseg import seg as _phrase_seg
 
 _MAX_VARIANTS = 8  # heteronyms multiply; cap so one odd name cannot blow up the index
 
@@ -58,6 +61,12 @@ def _lower(text: str) -> str:
 _segment = Pinyin().seg  # the phrase segmentation lazy_pinyin does first
 
 
+def _segments(text: str) -> Iterable[str]:
+    if PHRASES_DICT and RE_HANS.match(text):
+        return _phrase_seg.cut(text)  # what _segment comes to for Chinese-only text, without its char loop
+    return _segment(text)  # type: ignore[no-any-return]
+
+
 @lru_cache(maxsize=1 << 14)
 def _word_pinyin(word: str) -> str:
     return "".join(lazy_pinyin(word, errors=_lower))
@@ -66,7 +75,7 @@ def _word_pinyin(word: str) -> str:
 def _phrase_pinyin(text: str) -> str:
     """``lazy_pinyin`` joined, phrase-aware: the same segments, each read once and cached (a book's
     names share their characters and phrases, while whole names rarely repeat)."""
-    return "".join(_word_pinyin(word) for word in _segment(text))
+    return "".join(_word_pinyin(word) for word in _segments(text))
 
 
 def sort_key(name: str) -> str:
