@@ -23,8 +23,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import JSON, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Column
@@ -90,7 +91,7 @@ def _coerce(col: Column[Any], value: Any) -> Any:
 
 def _stamp_ms(stamps: Iterable[str | None]) -> int:
     """The time of the latest stamp (stamps sort as text, so only the largest is parsed)."""
-    top = max((s for s in stamps if s), default=None)
+    top = max(filter(None, stamps), default=None)
     if top is None:
         return 0
     try:
@@ -119,14 +120,28 @@ def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
     cols = list(rows[0])
     json_cols = _json_columns(table)
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    params = [tuple(encode(r[c]) if c in json_cols and r[c] is not None else r[c] for c in cols) for r in rows]
+    params = [tuple(_json_text(r[c]) if c in json_cols and r[c] is not None else r[c] for c in cols) for r in rows]
     session.connection().exec_driver_sql(sql, params)
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()  # what the JSON columns read back; several times json's speed
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), _IN_CHUNK):
         yield items[i:i + _IN_CHUNK]
+
+
+class _SearchRow(NamedTuple):
+    pk: int
+    id: str
+    store_id: str
+    name: str
+    phone: str
+    wechat_id: str
+    deleted_hlc: str | None
+    merged_into: str | None
 
 
 class PageApplier:
@@ -144,6 +159,7 @@ class PageApplier:
         self.erased: set[str] = set()  # customers erased on request: scrubbed locally at the end
         self._pending: dict[str, set[str]] | None = None
         self._history: list[dict[str, Any]] = []
+        self._inserted_customers: list[dict[str, Any]] = []
 
     # --- entry point ------------------------------------------------------------------------------
     def apply(self, rows: Sequence[RowChange], history: Sequence[HistoryEntry] = ()) -> ApplyStats:
@@ -214,6 +230,7 @@ class PageApplier:
             self.stats.updated += len(updates)
         if entity == "customer":
             self._track_customers(inserts, updates, existing)
+            self._inserted_customers.extend(inserts)
         if entity == "purchase":
             for row in inserts + updates:
                 cid = row.get("customer_id") or existing.get(row["id"], {}).get("customer_id")
@@ -423,8 +440,11 @@ class PageApplier:
         if not self.reindex and not self.unindex:
             return
         customer = Base.metadata.tables["customer"]
-        ids = sorted(self.reindex | self.unindex)
-        rows: list[Any] = []
+        # rows this page inserted are at hand; only rows that were already here are read back
+        rows: list[Any] = [_SearchRow(r["pk"], r["id"], r["store_id"], r["name"], r["phone"], r["wechat_id"],
+                                      r["deleted_hlc"], r["merged_into"])
+                           for r in self._inserted_customers if r["id"] in self.reindex]
+        ids = sorted((self.reindex - self.fresh) | self.unindex)
         for chunk in _chunks(ids):
             rows.extend(self.session.execute(
                 select(customer.c.pk, customer.c.id, customer.c.store_id, customer.c.name, customer.c.phone,
