@@ -169,7 +169,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
         response_model=PushResponse,
         tags=["sync"],
         responses=error_responses(401, 403, 409, 413),
-        openapi_extra={"requestBody": {"content": {"application/json": {"schema": PushRequest.model_json_schema()}}}},
+        openapi_extra={"requestBody": {"required": True,
+                                       "content": {"application/json": {"schema": PushRequest.model_json_schema()}}}},
     )
     async def push(request: Request, who: Annotated[auth.Caller, Depends(caller)]) -> PushResponse:
         """Apply this device's outbox mutations in seq order (≤200 mutations or 1 MB)."""
