@@ -158,7 +158,7 @@ class FaultProxy:
         status_line, resp_headers, resp_body = await self._forward(head, body)
         if fault == "drop_after":
             return False
-        if path.endswith("/sync/push") and status_line.split(" ")[1:2] == ["200"] and fault is None:
+        if path.endswith("/sync/push") and status_line.split(" ")[1:2] == ["200"] and fault in (None, "delay"):
             try:
                 for result in json.loads(resp_body).get("results", []):
                     with self._lock:
