@@ -6,6 +6,7 @@ Listing, searching and filtering live in :mod:`guide_app.services.customer_query
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
@@ -51,9 +52,18 @@ class CustomerInput:
 _INPUT_FIELDS = fields(CustomerInput)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_text(value: str) -> str:
+    """Trim and drop control characters a paste can carry (a NUL is refused by HQ's PostgreSQL);
+    line breaks and tabs stay, notes may have several lines."""
+    return _CONTROL_CHARS.sub("", value).strip()
+
+
 def validate(data: CustomerInput) -> dict[str, Any]:
     """Clean and check the form; returns the values to store or raises :class:`UserError`."""
-    values = {f.name: (v.strip() if isinstance(v := getattr(data, f.name), str) else v) for f in _INPUT_FIELDS}
+    values = {f.name: (_clean_text(v) if isinstance(v := getattr(data, f.name), str) else v) for f in _INPUT_FIELDS}
     if not values["name"]:
         raise UserError("customer.name_required")
     for name, limit in _LIMITS.items():

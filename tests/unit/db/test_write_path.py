@@ -53,3 +53,9 @@ def test_edit_with_blank_owner_keeps_the_owner(svc: CustomerService) -> None:
     cid = svc.create(CustomerInput(name="王五", owner_guide_id="guide-9"))
     svc.update(cid, CustomerInput(name="王五", notes="x"))
     assert svc.get(cid).owner_guide_id == "guide-9"
+
+
+def test_pasted_control_characters_are_dropped_but_line_breaks_stay(svc: CustomerService) -> None:
+    cid = svc.create(CustomerInput(name="赵\x00六\x07", notes="第一行\n第二行\x00"))
+    row = svc.get(cid)
+    assert row.name == "赵六" and row.notes == "第一行\n第二行"
