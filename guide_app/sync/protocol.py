@@ -17,7 +17,7 @@ SCHEMA_HEADER = "X-Guide-Schema"
 MAX_PUSH_MUTATIONS = 200
 MAX_PUSH_BYTES = 1_000_000
 DEFAULT_PULL_LIMIT = 500
-MAX_PULL_LIMIT = 1000
+MAX_PULL_LIMIT = 2000  # what an initial sync asks for: each page is one client transaction and index flush
 
 Entity = Literal["customer", "tag_group", "tag", "customer_tag", "follow_up", "purchase", "audit_log",
                  "acquisition_code", "campaign_task"]
