@@ -114,7 +114,7 @@ def prepare_demo(data_dir: Path = DEMO_DIR) -> Startup:
         log.warning("demo without HQ, using a local demo book: %s", exc)
     else:
         pc_db = open_database(data_dir / "pc" / DB_FILE)
-        sync = SyncService(pc_db, hq_url=hq.url, memory_tokens=True)
+        sync = SyncService(pc_db, hq_url=hq.url, memory_tokens=True, packs_dir=data_dir.resolve() / "packs")
         return Startup(pc_db, data_dir.resolve(), None, sync=sync, hq=hq)
     db = open_database(data_dir / DB_FILE)
     result = seed_demo(db)
@@ -125,7 +125,8 @@ def prepare_data_dir(data_dir: Path, hq_url: str | None = None) -> Startup:
     db = open_database(data_dir / DB_FILE)
     if hq_url or is_enrolled(db):
         # an HQ PC: the session comes from the keyring or the sign-in dialog, not the offline profile
-        return Startup(db, data_dir.resolve(), None, sync=SyncService(db, hq_url=hq_url))
+        return Startup(db, data_dir.resolve(), None,
+                       sync=SyncService(db, hq_url=hq_url, packs_dir=data_dir.resolve() / "packs"))
     return Startup(db, data_dir.resolve(), signed_in_actor(db))
 
 
@@ -213,7 +214,7 @@ def first_start(startup: Startup, runner: TaskRunner, app: QApplication, catalog
     with startup.db.write() as s:
         set_setting(s, LANGUAGE_KEY, wizard.choice.language)
     if wizard.choice.hq_url:
-        startup.sync = SyncService(startup.db, hq_url=wizard.choice.hq_url)
+        startup.sync = SyncService(startup.db, hq_url=wizard.choice.hq_url, packs_dir=startup.data_dir / "packs")
         return sign_in(startup.sync, runner, headless=False, demo=False)
     dialog = FirstRunDialog(lambda store, guide: ensure_local_profile(startup.db, store, guide))
     if dialog.exec() != FirstRunDialog.DialogCode.Accepted:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +32,8 @@ from guide_app.domain.hlc import Stamp
 from guide_app.i18n import tr
 from guide_app.services.codes import StatDay, replace_code_stats
 from guide_app.services.context import Actor, AppContext, wall_ms
+from guide_app.services.pack_sync import PackSyncReport, sync_packs
+from guide_app.services.packs import PackService
 from guide_app.services.sync_apply import apply_org, apply_page
 from guide_app.sync.backoff import Backoff
 from guide_app.sync.client import HqClient
@@ -182,8 +185,12 @@ class SyncService:
         protocol_version: int | None = None,
         backoff: Backoff | None = None,
         pull_limit: int = MAX_PULL_LIMIT,  # big pages: fewer round trips for an initial sync
+        packs_dir: Path | None = None,
     ) -> None:
         self.db = db
+        # where campaign packs install; when set, each round also brings the store's packs in line
+        self.packs_dir = packs_dir
+        self.last_pack_report: PackSyncReport | None = None
         self.backoff = backoff
         self.pull_limit = pull_limit
         self.memory_tokens = memory_tokens
@@ -353,6 +360,8 @@ class SyncService:
                                 progress=self._on_progress, backoff=self.backoff,
                                 pull_limit=self.pull_limit)
             report = engine.sync()
+            if self.packs_dir is not None:
+                self._sync_packs()
             now = self.now_ms()
             self.store.set_state(LAST_SYNC, str(now))
             self._status.online = True
@@ -372,6 +381,16 @@ class SyncService:
             self._status.progress = None
             self._lock.release()
             self._notify()
+
+    def _sync_packs(self) -> None:
+        """Campaign packs after the data: a pack that fails to download is retried next round and
+        never fails the round that brought the customers (their changes are already safe)."""
+        assert self.ctx is not None and self.packs_dir is not None
+        try:
+            self.last_pack_report = sync_packs(self.client, PackService(self.ctx, self.packs_dir),
+                                               cancelled=self._stop.is_set)
+        except SyncError as exc:
+            log.warning("campaign packs not brought in this round: %s", exc)
 
     def _on_progress(self, progress: Progress) -> None:
         self._status.progress = progress

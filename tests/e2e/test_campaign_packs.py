@@ -139,9 +139,13 @@ def test_pack_published_by_hq_is_pulled_targeted_worked_and_withdrawn(
         ("上海南京西路店", "1", "1", "100%")]
 
     # PC b of the same store: same pack, same targets, and a's outcome arrived with the pull
+    # (b brings packs in as part of its ordinary sync round, as the app's SyncService does)
+    b.sync_service.packs_dir = tmp_path / "b-packs"
     b.sync()
     packs_b = PackService(b.ctx, tmp_path / "b-packs")
-    assert [p.id for p in sync_packs(b.sync_service.client, packs_b).installed] == [PACK_ID]
+    assert b.sync_service.last_pack_report is not None
+    assert [p.id for p in b.sync_service.last_pack_report.installed] == [PACK_ID]
+    assert [p.id for p in packs_b.packs()] == [PACK_ID]
     targets_b = CampaignService(b.ctx, packs_b).targets(PACK_ID)
     assert [(t.name, t.done("contact"), t.tasks["contact"].outcome) for t in targets_b] == [("测甲", True, "reached")]
 
