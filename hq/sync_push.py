@@ -180,7 +180,10 @@ class PushContext:
         result = merge_row(row.entity, row.data, row.hlc, fields, hlc)
         tomb = merge_tombstone(row.deleted_hlc, deleted_hlc)
         is_new = row.version == self.version and not row.hlc
-        if not (result.changed or tomb != row.deleted_hlc or is_new):
+        # a later stamp on an equal value is a change too: kept and pulled, or a PC that stamped the
+        # same value later would let an older write win here that it overrules on its own copy
+        restamped = result.hlc != row.hlc
+        if not (result.changed or restamped or tomb != row.deleted_hlc or is_new):
             self._history(row, result.losers)
             return False
         row.data = result.values

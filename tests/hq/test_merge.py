@@ -185,3 +185,25 @@ def test_phone_edit_that_collides_merges_too(device: Callable[..., SyncDevice]) 
     survivor, loser = sorted([one["entity_id"], two["entity_id"]])  # same ms possible: the id decides
     assert rows[("customer", loser)]["fields"]["merged_into"] == survivor
     assert rows[("customer", survivor)]["fields"].get("merged_into") is None
+
+
+def test_a_later_stamp_on_an_equal_value_is_kept_and_pulled(device: Callable[..., SyncDevice]) -> None:
+    """Two PCs tick the same reminder off; the later stamp arrives second. HQ keeps that stamp and
+    serves it, so a reopen stamped between the two ticks cannot win at HQ while the PC with the later
+    tick keeps its own value (found by the fault soak)."""
+    a, b = device("guide.a"), device("guide.a2")
+    customer = a.new_customer("小龙女")
+    follow_up = a.new_follow_up(customer["entity_id"])
+    a.push(customer, follow_up)
+    fid = follow_up["entity_id"]
+    earlier, between = b.clock.tick(), b.clock.tick()
+    time.sleep(0.002)
+    later = a.clock.tick()
+    assert earlier < between < later
+    b.push(b.mutation("follow_up", fid, {"done": True}, stamp=earlier))
+    _, cursor, _ = a.pull_all()
+    a.push(a.mutation("follow_up", fid, {"done": True}, stamp=later))  # same value, later stamp
+    assert state(a)[("follow_up", fid)]["hlc"]["done"] == later
+    assert [r["hlc"]["done"] for r in a.pull(cursor)["rows"] if r["id"] == fid] == [later]
+    b.push(b.mutation("follow_up", fid, {"done": False}, stamp=between))
+    assert state(b)[("follow_up", fid)]["fields"]["done"] is True  # as on PC a
