@@ -1,23 +1,28 @@
 """Campaign completion at HQ, per store and guide: the targets worked out from each store's synced
 book (the same rules as the counter PCs, see guide_app.domain.segment_eval) and the task rows the
-PCs pushed up."""
+PCs pushed up.
+
+A region's books are hundreds of thousands of synced rows, so they are read lean: one query per
+entity for all the stores at once, only the JSON fields the segment needs (extracted by the
+database, never whole rows turned into objects), and only the entities it needs at all (no tag
+links for a segment without tags, no purchases without spend, recency or stage conditions).
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from guide_app.domain.errors import UserError
 from guide_app.domain.merge import tag_active
 from guide_app.domain.packs import Manifest, parse_manifest
-from guide_app.domain.segment_eval import BookCustomer, BookTag, targets
+from guide_app.domain.segment_eval import BookCustomer, BookTag, resolve_refs, targets
 from hq.models import Account, CampaignPack, Store, SyncRow
-
-_BOOK_ENTITIES = ("customer", "customer_tag", "tag", "tag_group", "purchase", "campaign_task")
 
 
 @dataclass
@@ -43,62 +48,136 @@ def _manifest(session: Session, pack_id: str) -> Manifest:
     return parse_manifest(row.manifest)
 
 
-def _store_book(session: Session, store_id: str) -> tuple[list[BookCustomer], list[BookTag], list[dict[str, Any]]]:
-    rows = session.scalars(select(SyncRow).where(SyncRow.store_id == store_id, SyncRow.entity.in_(_BOOK_ENTITIES),
-                                                 SyncRow.deleted_hlc.is_(None))).all()
-    by: dict[str, list[SyncRow]] = defaultdict(list)
-    for r in rows:
-        by[r.entity].append(r)
-    scopes = {g.id: g.data.get("scope", "") for g in by["tag_group"]}
-    tags = [BookTag(t.id, t.data.get("name", ""), scopes.get(t.data.get("group_id", ""), "")) for t in by["tag"]]
-    links: dict[str, set[str]] = defaultdict(set)
-    for ct in by["customer_tag"]:
-        if tag_active(ct.data.get("added_hlc"), ct.data.get("removed_hlc")):
-            links[ct.data.get("customer_id", "")].add(ct.data.get("tag_id", ""))
-    spent: Counter[str] = Counter()
-    last: dict[str, int] = {}
-    for p in by["purchase"]:
-        cid, at = p.data.get("customer_id", ""), int(p.data.get("at") or 0)
-        spent[cid] += int(p.data.get("amount_cents") or 0)
-        last[cid] = max(last.get(cid, at), at)
-    customers = [
-        BookCustomer(
-            id=c.id, owner_guide_id=c.data.get("owner_guide_id", ""), birthday=c.data.get("birthday", "") or "",
-            stage=c.data.get("stage", "") or "", created_at=int(c.data.get("created_at") or 0),
-            last_purchase_at=last.get(c.id), total_spent_cents=spent[c.id],
-            opted_out="opted_out" in (c.data.get("consent_phone"), c.data.get("consent_sms"),
-                                      c.data.get("consent_wechat")),
-            tag_ids=frozenset(links.get(c.id, ())),
-        )
-        for c in by["customer"] if not c.merged_into and not c.data.get("merged_into")
-    ]
-    return customers, tags, [t.data for t in by["campaign_task"]]
+# --- lean reads ------------------------------------------------------------------------------------
+
+
+def _text(name: str) -> ColumnElement[Any]:
+    return SyncRow.data[name].as_string()
+
+
+def _int(name: str) -> ColumnElement[Any]:
+    # epoch ms do not fit PostgreSQL's INTEGER (what as_integer() casts to)
+    return cast(SyncRow.data[name].as_string(), BigInteger)
+
+
+def _live(entity: str, store_ids: Collection[str], *cols: Any) -> Select[Any]:
+    return select(SyncRow.store_id, *cols).where(SyncRow.store_id.in_(store_ids), SyncRow.entity == entity,
+                                                 SyncRow.deleted_hlc.is_(None))
+
+
+@dataclass
+class _Book:
+    customers: list[BookCustomer] = field(default_factory=list)
+    tags: list[BookTag] = field(default_factory=list)
+
+
+def _books(session: Session, manifest: Manifest, store_ids: Collection[str]) -> dict[str, _Book]:
+    """Each store's customers as far as the segment looks at them, and its tags."""
+    seg = manifest.segment
+    refs = [*seg.tags.all_of, *seg.tags.any_of, *seg.tags.none_of]
+    conn = session.connection()
+    books: dict[str, _Book] = {s: _Book() for s in store_ids}
+    links: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    if refs:
+        scopes = {(s, i): sc or "" for s, i, sc in conn.execute(_live("tag_group", store_ids, SyncRow.id,
+                                                                        _text("scope")))}
+        for s, tag_id, name, group in conn.execute(_live("tag", store_ids, SyncRow.id, _text("name"),
+                                                         _text("group_id"))):
+            books[s].tags.append(BookTag(tag_id, name or "", scopes.get((s, group or ""), "")))
+        wanted = sorted({i for b in books.values() for ids in resolve_refs(refs, b.tags).values() for i in ids})
+        if wanted:
+            q = _live("customer_tag", store_ids, SyncRow.customer_id, _text("tag_id"), _text("added_hlc"),
+                      _text("removed_hlc")).where(_text("tag_id").in_(wanted))
+            for s, cid, tag_id, added, removed in conn.execute(q):
+                if tag_active(added, removed):
+                    links[s][cid].add(tag_id)
+    bought: dict[tuple[str, str], tuple[int, int]] = {}
+    if seg.days_since_last_purchase is not None or seg.total_spend_cents is not None or seg.stages:
+        q = (select(SyncRow.store_id, SyncRow.customer_id, func.coalesce(func.sum(_int("amount_cents")), 0),
+                    func.max(func.coalesce(_int("at"), 0)))
+             .where(SyncRow.store_id.in_(store_ids), SyncRow.entity == "purchase", SyncRow.deleted_hlc.is_(None))
+             .group_by(SyncRow.store_id, SyncRow.customer_id))
+        bought = {(s, cid): (int(spent), int(last)) for s, cid, spent, last in conn.execute(q)}
+    cols = [SyncRow.id, _text("owner_guide_id"), _text("consent_phone"), _text("consent_sms"),
+            _text("consent_wechat")]
+    if seg.birthday_months:
+        cols.append(_text("birthday"))
+    if seg.stages:
+        cols += [_text("stage"), _int("created_at")]
+    q = _live("customer", store_ids, *cols).where(func.coalesce(SyncRow.merged_into, "") == "",
+                                                  func.coalesce(_text("merged_into"), "") == "")
+    for s, cid, owner, *rest in conn.execute(q):
+        consents, extra = rest[:3], rest[3:]
+        birthday = (extra.pop(0) or "") if seg.birthday_months else ""
+        stage, created = (extra[0] or "", int(extra[1] or 0)) if seg.stages else ("", 0)
+        spent, last = bought.get((s, cid), (0, None))
+        books[s].customers.append(BookCustomer(
+            id=cid, owner_guide_id=owner or "", birthday=birthday, stage=stage, created_at=created,
+            last_purchase_at=last, total_spent_cents=spent, opted_out="opted_out" in consents,
+            tag_ids=frozenset(links[s].get(cid, ())),
+        ))
+    return books
+
+
+def _done_tasks(session: Session, pack_id: str, store_ids: Collection[str]) -> Iterable[tuple[str, str, str, str]]:
+    """(store, customer, task, outcome) of every task of the pack marked done."""
+    q = _live("campaign_task", store_ids, SyncRow.customer_id, _text("task_id"), _text("outcome")).where(
+        and_(_text("pack_id") == pack_id, _text("status") == "done"))
+    return ((s, cid, task or "", outcome or "") for s, cid, task, outcome in session.connection().execute(q))
+
+
+# --- progress ------------------------------------------------------------------------------------------
+
+
+def audience_stores(session: Session, manifest: Manifest, store_ids: Collection[str] | None = None) -> list[Store]:
+    """The stores the pack is published to (of ``store_ids`` when given), by name."""
+    q = select(Store).order_by(Store.name)
+    if store_ids is not None:
+        q = q.where(Store.id.in_(store_ids))
+    return [s for s in session.scalars(q) if manifest.audience.includes(s.id, s.region_id)]
+
+
+def progress_of(session: Session, manifest: Manifest, stores: list[Store], now_ms: int, *,
+                guide_id: str | None = None) -> list[GuideRow]:
+    """One row per store (in the order given) and owner guide with target customers, by guide name;
+    ``guide_id`` keeps only that guide's rows."""
+    if not stores:
+        return []
+    ids = [s.id for s in stores]
+    books = _books(session, manifest, ids)
+    owners: dict[str, dict[str, str]] = {}
+    rows: dict[str, dict[str, GuideRow]] = {s.id: {} for s in stores}
+    guide_ids: set[str] = set()
+    for store in stores:
+        book = books[store.id]
+        chosen = targets(manifest.segment, book.customers, book.tags, now_ms=now_ms)
+        owners[store.id] = {c.id: c.owner_guide_id for c in chosen}
+        for c in chosen:
+            if guide_id is not None and c.owner_guide_id != guide_id:
+                continue
+            row = rows[store.id].get(c.owner_guide_id)
+            if row is None:
+                row = rows[store.id][c.owner_guide_id] = GuideRow(store.id, store.name, c.owner_guide_id, "")
+                guide_ids.add(c.owner_guide_id)
+            row.targets += 1
+    for s, cid, task_id, outcome in _done_tasks(session, manifest.id, ids):
+        row = rows[s].get(owners[s].get(cid, ""))  # a customer no longer a target does not count
+        if row is not None:
+            row.done[task_id] = row.done.get(task_id, 0) + 1
+            row.outcomes[outcome] += 1
+    names = dict(session.execute(select(Account.id, Account.display_name).where(Account.id.in_(guide_ids))).all()) \
+        if guide_ids else {}
+    out: list[GuideRow] = []
+    for store in stores:
+        for row in rows[store.id].values():
+            row.guide_name = names.get(row.guide_id, row.guide_id)
+            row.done = {task.id: row.done.get(task.id, 0) for task in manifest.tasks}
+        out += sorted(rows[store.id].values(), key=lambda r: (r.guide_name, r.guide_id))
+    return out
 
 
 def pack_progress(session: Session, pack_id: str, now_ms: int) -> tuple[Manifest, list[GuideRow]]:
-    """One row per store and owner guide with target customers, ordered by store and guide name."""
+    """Every store of the pack's audience: one row per store and owner guide with target customers,
+    ordered by store and guide name (``hq pack progress``; any version status, for the operator)."""
     manifest = _manifest(session, pack_id)
-    names = {a.id: a.display_name for a in session.scalars(select(Account))}
-    out: list[GuideRow] = []
-    for store in session.scalars(select(Store).order_by(Store.name)):
-        if not manifest.audience.includes(store.id, store.region_id):
-            continue
-        customers, tags, tasks = _store_book(session, store.id)
-        chosen = targets(manifest.segment, customers, tags, now_ms=now_ms)
-        owner = {c.id: c.owner_guide_id for c in chosen}
-        rows: dict[str, GuideRow] = {}
-        for c in chosen:
-            row = rows.setdefault(c.owner_guide_id, GuideRow(store.id, store.name, c.owner_guide_id,
-                                                              names.get(c.owner_guide_id, c.owner_guide_id)))
-            row.targets += 1
-        for t in tasks:
-            cid = t.get("customer_id", "")
-            if t.get("pack_id") != pack_id or cid not in owner or t.get("status") != "done":
-                continue
-            row = rows[owner[cid]]
-            row.done[t.get("task_id", "")] = row.done.get(t.get("task_id", ""), 0) + 1
-            row.outcomes[t.get("outcome", "")] += 1
-        for row in sorted(rows.values(), key=lambda r: r.guide_name):
-            row.done = {task.id: row.done.get(task.id, 0) for task in manifest.tasks}
-            out.append(row)
-    return manifest, out
+    return manifest, progress_of(session, manifest, audience_stores(session, manifest), now_ms)
