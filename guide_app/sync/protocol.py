@@ -234,3 +234,68 @@ class PackInfo(BaseModel):
 class PackListResponse(BaseModel):
     packs: list[PackInfo]
     withdrawn: list[str] = Field(default_factory=list)  # pack ids HQ withdrew: devices remove them
+
+
+# --- campaign progress: GET /v1/packs/{pack_id}/progress ------------------------------------------
+ProgressScope = Literal["own", "store", "region", "company"]
+
+
+def completion(done: dict[str, int], targets: int, task_count: int) -> float:
+    """Share of the (target customer, task) pairs done, 0..1."""
+    total = targets * task_count
+    return sum(done.values()) / total if total else 0.0
+
+
+class PackProgressTask(BaseModel):
+    id: str
+    title: str
+    due: str  # ISO date: the task's own due day or the campaign's last day
+
+
+class PackProgressRow(BaseModel):
+    """One guide in one store: their target customers (worked out by HQ from the synced book) and how
+    many of them have each task done."""
+
+    store_id: str
+    store_name: str
+    guide_id: str
+    guide_name: str
+    targets: int
+    done: dict[str, int]  # task id -> target customers with that task done
+    outcomes: dict[str, int] = Field(default_factory=dict)  # outcome -> tasks done with it
+
+    def completion(self, task_count: int) -> float:
+        return completion(self.done, self.targets, task_count)
+
+
+class PackProgressStore(BaseModel):
+    """The totals of one store's rows in this answer; every store of the caller's scope the pack is
+    published to has one, also with no targets yet."""
+
+    store_id: str
+    store_name: str
+    region_id: str
+    region_name: str
+    guides: int  # guides with target customers
+    targets: int
+    done: dict[str, int]
+    outcomes: dict[str, int] = Field(default_factory=dict)
+
+    def completion(self, task_count: int) -> float:
+        return completion(self.done, self.targets, task_count)
+
+
+class PackProgressResponse(BaseModel):
+    """Completion of one campaign in the caller's scope: a guide's own rows, a store manager's stores,
+    a regional manager's region, or every store (HQ)."""
+
+    pack_id: str
+    version: int
+    title: str
+    valid_from: str
+    valid_to: str
+    scope: ProgressScope
+    tasks: list[PackProgressTask]
+    stores: list[PackProgressStore]  # by store name
+    rows: list[PackProgressRow]  # by store, then guide name
+    as_of_ms: int  # when HQ worked it out (from what the PCs had synced by then)
