@@ -196,7 +196,8 @@ class CodeStat(Base):
 
 class LeaderboardSnapshot(Base):
     """The last copy of every board (or trend) HQ answered for the signed-in account, with its "as of"
-    time, so the 业绩榜 opens offline and says how old it is. Local, replaced on each fetch."""
+    time, so the 业绩榜 opens offline and says how old it is. Local, replaced on each fetch. Campaign
+    progress (services/pack_progress.py) is kept here too: scope "pack", metric "progress"."""
 
     __tablename__ = "leaderboard_snapshot"
     key: Mapped[str] = mapped_column(String(300), primary_key=True)  # account + every query parameter

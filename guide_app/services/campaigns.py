@@ -66,6 +66,7 @@ class GuideProgress:
     guide_name: str
     targets: int
     done: dict[str, int]  # task id -> customers done
+    outcomes: dict[str, int] = field(default_factory=dict)  # outcome -> tasks done with it
 
     def completion(self, task_count: int) -> float:
         total = self.targets * task_count
@@ -216,8 +217,9 @@ class CampaignService:
         out = []
         for guide_id, items in sorted(by_guide.items(), key=lambda kv: names.get(kv[0], kv[0])):
             done = Counter(task.id for t in items for task in manifest.tasks if t.done(task.id))
+            outcomes = Counter(t.tasks[task.id].outcome for t in items for task in manifest.tasks if t.done(task.id))
             out.append(GuideProgress(guide_id, names.get(guide_id, ""), len(items),
-                                     {task.id: done.get(task.id, 0) for task in manifest.tasks}))
+                                     {task.id: done.get(task.id, 0) for task in manifest.tasks}, dict(outcomes)))
         return out
 
     def script_for(self, pack_id: str, material_id: str, customer_id: str) -> str:

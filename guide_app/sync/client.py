@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -40,6 +41,7 @@ from guide_app.sync.protocol import (
     LoginRequest,
     LoginResponse,
     PackListResponse,
+    PackProgressResponse,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -226,6 +228,10 @@ class HqClient:
     # --- campaign packs ---------------------------------------------------------------------------
     def list_packs(self) -> PackListResponse:
         return self._authed("GET", "/v1/packs", PackListResponse)
+
+    def pack_progress(self, pack_id: str) -> PackProgressResponse:
+        """A campaign's completion per store and guide, in the signed-in account's scope."""
+        return self._authed("GET", f"/v1/packs/{quote(pack_id, safe='')}/progress", PackProgressResponse)
 
     def download_pack(self, pack_id: str, version: int, dest: Path, *, chunk: int = 256 * 1024,
                       cancelled: Callable[[], bool] = lambda: False) -> bool:

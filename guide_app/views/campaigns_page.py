@@ -3,12 +3,14 @@
 For the selected campaign: validity and description, its target customers (the guide's own, or the
 whole store for a manager) with each task marked done with an outcome and a note, materials (copy a
 script with the selected customer's name filled in, save an image, copy a link), offers (the code
-for the selected customer) and progress per guide.
+for the selected customer) and progress: every user sees their own line; managers see HQ's completion
+per store (regional manager, HQ) with a drill-down to the guides of a store, or per guide of their
+store (store manager), saved on this PC so it opens offline with its "as of" time.
 
 Mount it in the main window with one line:
-``CampaignsPage(services.ctx, services.runner, packs_dir=services.data_dir / "packs")``.
-Every service call runs on the runner's DB thread. Call :meth:`reload` after a sync installed or
-withdrew packs; the page also reloads whenever it is shown.
+``CampaignsPage(services.ctx, services.runner, packs_dir=services.data_dir / "packs", sync=...)``.
+Book reads run on the runner's DB thread, the progress fetch on its network thread. Call
+:meth:`synced` after a sync round; the page also reloads whenever it is shown.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QPixmap, QShowEvent
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -45,15 +47,21 @@ from PySide6.QtWidgets import (
 from guide_app.domain.entities import CAMPAIGN_OUTCOMES
 from guide_app.domain.packs import Material
 from guide_app.i18n import tr
-from guide_app.services.campaigns import CampaignService, GuideProgress, Target
+from guide_app.services.campaigns import CampaignService, Target
 from guide_app.services.context import AppContext
+from guide_app.services.pack_progress import PackProgressService, ProgressView
 from guide_app.services.packs import InstalledPack, PackService, Refusal
+from guide_app.services.sync_service import SyncService
+from guide_app.sync.protocol import PackProgressRow, PackProgressStore, completion
 from guide_app.tasks import TaskRunner
 from guide_app.views.campaign_targets_model import ID_ROLE, TargetsModel
 from guide_app.views.formatting import day_time, error_text
+from guide_app.views.pack_progress_model import STORE_ROLE, ProgressModel, percent
 
 LISTS = ("running", "history", "refused")
 PACK_ROLE = Qt.ItemDataRole.UserRole + 1
+OFFLINE_STYLE = "color: #e65100;"
+ERROR_STYLE = "color: #c62828;"
 
 
 @dataclass(frozen=True)
@@ -67,25 +75,46 @@ class PackLists:
 class PackDetail:
     pack: InstalledPack
     targets: list[Target]
-    progress: list[GuideProgress]
     guides: dict[str, str]
     unknown_tags: list[str]
 
 
+class DrillTable(QTableView):
+    """Keyboard first: Enter opens the selected row (as a double-click does), Backspace goes back up."""
+
+    drill = Signal(QModelIndex)
+    back = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.drill.emit(self.currentIndex())
+            event.accept()
+        elif event.key() == Qt.Key.Key_Backspace:
+            self.back.emit()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+
 class CampaignsPage(QWidget):
     def __init__(self, ctx: AppContext, runner: TaskRunner, *, packs_dir: Path | None = None,
-                 parent: QWidget | None = None) -> None:
+                 sync: SyncService | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.runner = runner
         self.packs = PackService(ctx, packs_dir)
         self.campaigns = CampaignService(ctx, self.packs)
+        self.progress_service = PackProgressService(ctx, sync, self.campaigns)
         self._is_manager = bool(ctx.actor.is_manager)
         self._lists = PackLists([], [], [])
         self._detail: PackDetail | None = None
         self._select_after_load: str | None = None
+        self._progress: ProgressView | None = None
+        self._progress_pack: str | None = None  # the pack whose progress is shown or on its way
+        self._progress_store: str | None = None  # the store drilled into (None: the stores)
         self.loads_done = 0  # list loads delivered (tests wait on it)
         self.details_done = 0  # detail loads delivered
+        self.progress_loads = 0  # progress answers (or failures) delivered
 
         # -- left: which list, the list, install -------------------------------------------
         self.which = QComboBox()
@@ -151,7 +180,9 @@ class CampaignsPage(QWidget):
         self.tabs.addTab(self._build_targets(), tr("campaign.ui.tab.targets"))
         self.tabs.addTab(self._build_materials(), tr("campaign.ui.tab.materials"))
         self.tabs.addTab(self._build_offers(), tr("campaign.ui.tab.offers"))
-        self.tabs.addTab(self._build_progress(), tr("campaign.ui.tab.progress"))
+        self.progress_tab = self._build_progress()
+        self.tabs.addTab(self.progress_tab, tr("campaign.ui.tab.progress"))
+        self.tabs.currentChanged.connect(lambda _i: self._maybe_load_progress())
         v.addWidget(self.tabs, 1)
         return w
 
@@ -262,20 +293,68 @@ class CampaignsPage(QWidget):
     def _build_progress(self) -> QWidget:
         w = QWidget()
         v = QVBoxLayout(w)
-        self.progress = QTableWidget(0, 0)
-        self.progress.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.progress.verticalHeader().hide()
-        self.progress.horizontalHeader().setStretchLastSection(True)
-        self.progress_summary = QLabel()
+        self.progress_summary = QLabel()  # my own line, from this PC's book
         self.progress_summary.setWordWrap(True)
         v.addWidget(self.progress_summary)
-        v.addWidget(self.progress, 1)
+
+        self.manager_progress = QWidget()
+        mv = QVBoxLayout(self.manager_progress)
+        mv.setContentsMargins(0, 0, 0, 0)
+        self.progress_state = QLabel()
+        self.progress_state.setWordWrap(True)
+        self.progress_refresh = QPushButton(tr("campaign.progress.refresh"))
+        self.progress_refresh.clicked.connect(self.load_progress)
+        top = QHBoxLayout()
+        top.addWidget(self.progress_state, 1)
+        top.addWidget(self.progress_refresh)
+        self.progress_back = QPushButton(tr("campaign.progress.back"))
+        self.progress_back.setToolTip(tr("campaign.progress.back_tip"))
+        self.progress_back.clicked.connect(self.progress_up)
+        self.progress_crumbs = QLabel()
+        self.progress_hint = QLabel(tr("campaign.progress.drill_hint"))
+        self.progress_hint.setObjectName("hint")
+        nav = QHBoxLayout()
+        nav.addWidget(self.progress_back)
+        nav.addWidget(self.progress_crumbs, 1)
+        nav.addWidget(self.progress_hint)
+        self.progress_totals = QLabel()
+        self.progress_totals.setWordWrap(True)
+        self.progress_model = ProgressModel(self)
+        self.progress = DrillTable()
+        self.progress.setModel(self.progress_model)
+        self.progress.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.progress.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.progress.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.progress.verticalHeader().hide()
+        self.progress.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.progress.horizontalHeader().setStretchLastSection(True)
+        self.progress.doubleClicked.connect(self.progress_drill)
+        self.progress.drill.connect(self.progress_drill)
+        self.progress.back.connect(self.progress_up)
+        mv.addLayout(top)
+        mv.addLayout(nav)
+        mv.addWidget(self.progress_totals)
+        mv.addWidget(self.progress, 1)
+        v.addWidget(self.manager_progress, 1)
+        if not self._is_manager:
+            v.addStretch(1)
+        # after the layout has parented them: a parentless widget made visible opens as a window
+        self.manager_progress.setVisible(self._is_manager)
+        self.progress_back.setVisible(False)
+        self.progress_hint.setVisible(False)
         return w
 
     # ------------------------------------------------------------------ loading
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._progress_pack = None  # HQ's figures may have moved on while the page was away
         self.reload()
+
+    def synced(self) -> None:
+        """A sync round finished: packs may have come or gone, and HQ's progress moved on."""
+        self._progress_pack = None
+        if self.isVisible():
+            self.reload()
 
     def reload(self) -> None:
         if self._select_after_load is None and self._detail is not None:
@@ -354,8 +433,7 @@ class CampaignsPage(QWidget):
         def load(_c: Any) -> PackDetail:
             pack = self.packs.get(pack_id)
             guides = self.campaigns.guide_names()
-            progress = self.campaigns.progress(pack_id) if self._is_manager else []
-            return PackDetail(pack, self.campaigns.targets(pack_id, owner_guide_id=owner), progress, guides,
+            return PackDetail(pack, self.campaigns.targets(pack_id, owner_guide_id=owner), guides,
                               self.campaigns.unknown_tags(pack_id))
 
         self.runner.run_db(load, on_done=lambda d: self._detail_loaded(d, keep_customer), on_error=self._show_error,
@@ -391,6 +469,7 @@ class CampaignsPage(QWidget):
         self._fill_offers()
         self._fill_progress()
         self._update_actions()
+        self._maybe_load_progress()
 
     # ------------------------------------------------------------------ targets and tasks
     def selected_customer_id(self) -> str | None:
@@ -575,32 +654,141 @@ class CampaignsPage(QWidget):
         self.status.setText(tr("campaign.ui.code_copied"))
 
     def _fill_progress(self) -> None:
+        """My own line, from this PC's book (what I did shows at once, before it syncs)."""
         d = self._detail
-        self.progress.clear()
-        self.progress.setRowCount(0)
         if d is None:
             return
         tasks = d.pack.manifest.tasks
-        if self._is_manager:
-            headers = [tr("campaign.ui.col.guide"), tr("campaign.ui.col.targets"),
-                       *[t.title for t in tasks], tr("campaign.ui.col.completion")]
-            self.progress.setColumnCount(len(headers))
-            self.progress.setHorizontalHeaderLabels(headers)
-            for p in d.progress:
-                r = self.progress.rowCount()
-                self.progress.insertRow(r)
-                cells = [p.guide_name or p.guide_id, str(p.targets), *[str(p.done[t.id]) for t in tasks],
-                         f"{p.completion(len(tasks)):.0%}"]
-                for c, text in enumerate(cells):
-                    self.progress.setItem(r, c, QTableWidgetItem(text))
-        else:
-            self.progress.setColumnCount(0)
         mine = [t for t in d.targets if t.owner_guide_id == self.ctx.actor.guide_id]
         done = sum(1 for t in mine for task in tasks if t.done(task.id))
         total = len(mine) * len(tasks)
         self.progress_summary.setText(tr("campaign.ui.my_progress", done=done, total=total,
                                          pct=f"{(done / total if total else 0):.0%}"))
-        self.progress.setVisible(self._is_manager)
+
+    # ------------------------------------------------------------------ progress from HQ (managers)
+    def _maybe_load_progress(self) -> None:
+        """Ask HQ when a manager looks at the progress tab of a pack not asked for yet."""
+        if (self._is_manager and self._detail is not None and self.tabs.currentWidget() is self.progress_tab
+                and self._progress_pack != self._detail.pack.id):
+            self.load_progress()
+
+    def load_progress(self) -> None:
+        pack_id = self.current_pack_id()
+        if pack_id is None or not self._is_manager:
+            return
+        if self._progress is not None and self._progress.answer.pack_id != pack_id:
+            self._progress_store = None
+        self._progress_pack = pack_id
+        self.progress_state.setStyleSheet("")
+        self.progress_state.setText(tr("campaign.progress.loading"))
+        self.progress_refresh.setEnabled(False)
+        self.runner.run_net(lambda _c: self.progress_service.progress(pack_id),
+                            on_done=self._progress_loaded, on_error=self._progress_failed, owner=self,
+                            key=f"campaigns.progress.{id(self)}")
+
+    def _progress_loaded(self, view: ProgressView) -> None:
+        self.progress_loads += 1
+        self.progress_refresh.setEnabled(True)
+        self._progress = view
+        a = view.answer
+        if view.source == "hq":
+            self.progress_state.setStyleSheet("")
+            self.progress_state.setText(tr("campaign.progress.as_of", time=day_time(a.as_of_ms)))
+        else:
+            self.progress_state.setStyleSheet(OFFLINE_STYLE)
+            self.progress_state.setText(
+                tr("campaign.progress.offline_saved", time=day_time(view.fetched_at), as_of=day_time(a.as_of_ms),
+                   reason=view.problem) if view.source == "saved"
+                else tr("campaign.progress.offline_local", reason=view.problem))
+        ids = [st.store_id for st in a.stores]
+        if not self._several_stores():
+            self._progress_store = ids[0] if ids else None
+        elif self._progress_store not in ids:
+            self._progress_store = None
+        self._show_progress_level()
+
+    def _progress_failed(self, exc: BaseException) -> None:
+        self.progress_loads += 1
+        self.progress_refresh.setEnabled(True)
+        self._progress = None
+        self.progress_state.setStyleSheet(ERROR_STYLE)
+        self.progress_state.setText(error_text(exc))
+        self.progress_model.set_guides([], [])
+        self.progress_totals.setText("")
+        self.progress_crumbs.setText("")
+        self.progress_back.setVisible(False)
+        self.progress_hint.setVisible(False)
+
+    def _several_stores(self) -> bool:
+        a = self._progress.answer if self._progress is not None else None
+        return a is not None and (a.scope in ("region", "company") or len(a.stores) > 1)
+
+    def _scope_name(self) -> str:
+        assert self._progress is not None
+        a = self._progress.answer
+        if a.scope == "company":
+            return tr("campaign.progress.company")
+        regions = list(dict.fromkeys(st.region_name for st in a.stores if st.region_name))
+        return "、".join(regions) if a.scope == "region" and regions else tr("campaign.progress.all_stores")
+
+    def _show_progress_level(self) -> None:
+        if self._progress is None:
+            return
+        a = self._progress.answer
+        several = self._several_stores()
+        tasks = len(a.tasks)
+        store = next((st for st in a.stores if st.store_id == self._progress_store), None)
+        if store is None:
+            self.progress_model.set_stores(a.stores, a.tasks)
+            self.progress_crumbs.setText(self._scope_name())
+            self.progress_totals.setText(self._totals_text(a.stores, tasks))
+        else:
+            rows = [r for r in a.rows if r.store_id == store.store_id]
+            self.progress_model.set_guides(rows, a.tasks)
+            self.progress_crumbs.setText(f"{self._scope_name()} › {store.store_name}" if several else store.store_name)
+            self.progress_totals.setText(self._guides_text(store, rows, tasks))
+        self.progress_back.setVisible(several and store is not None)
+        self.progress_hint.setVisible(several and store is None and bool(a.stores))
+        if self.progress_model.rowCount():
+            self.progress.selectRow(0)
+
+    @staticmethod
+    def _totals_text(stores: list[PackProgressStore], tasks: int) -> str:
+        done: dict[str, int] = {}
+        for st in stores:
+            for k, n in st.done.items():
+                done[k] = done.get(k, 0) + n
+        targets = sum(st.targets for st in stores)
+        return tr("campaign.progress.totals", stores=len(stores), guides=sum(st.guides for st in stores),
+                  targets=targets, pct=percent(completion(done, targets, tasks)))
+
+    @staticmethod
+    def _guides_text(store: PackProgressStore, rows: list[PackProgressRow], tasks: int) -> str:
+        if not rows:
+            return tr("campaign.progress.store_empty", store=store.store_name)
+        return tr("campaign.progress.store_totals", store=store.store_name, guides=len(rows), targets=store.targets,
+                  pct=percent(store.completion(tasks)))
+
+    def progress_drill(self, index: QModelIndex) -> None:
+        """From a store's row to its guides."""
+        if self.progress_model.level != "stores" or not index.isValid():
+            return
+        store_id = self.progress_model.data(self.progress_model.index(index.row(), 0), STORE_ROLE)
+        if isinstance(store_id, str):
+            self._progress_store = store_id
+            self._show_progress_level()
+            self.progress.setFocus()
+
+    def progress_up(self) -> None:
+        """From a store's guides back to the stores, with that store selected."""
+        if self._progress_store is None or not self._several_stores():
+            return
+        came_from, self._progress_store = self._progress_store, None
+        self._show_progress_level()
+        for row in range(self.progress_model.rowCount()):
+            if self.progress_model.data(self.progress_model.index(row, 0), STORE_ROLE) == came_from:
+                self.progress.selectRow(row)
+        self.progress.setFocus()
 
     # ------------------------------------------------------------------ install from a file
     def _choose_file(self) -> None:

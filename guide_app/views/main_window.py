@@ -86,7 +86,8 @@ class MainWindow(QMainWindow):
         self.customers = CustomersPage(services)
         self.tags = TagsPage(services)
         self.settings = SettingsPage(services)
-        campaigns = CampaignsPage(services.ctx, services.runner, packs_dir=services.data_dir / "packs")
+        campaigns = CampaignsPage(services.ctx, services.runner, packs_dir=services.data_dir / "packs",
+                                  sync=services.sync.service if services.sync is not None else None)
         self.pages: dict[str, QWidget] = {
             "customers": self.customers,
             "tags": self.tags,
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(SyncStatusWidget(services.sync))
             services.sync.open_customer.connect(self.customers.open_customer)
             services.sync.synced.connect(self.customers.reload_all)
+            services.sync.synced.connect(campaigns.synced)
 
     def _area_changed(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
