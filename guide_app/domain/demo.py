@@ -268,9 +268,14 @@ def _reminder(rng: random.Random, today: dt.date, done_rate: float) -> tuple[str
 
 
 def generate_book(org: DemoOrg, store_id: str, *, customers: int = 300, seed: int = 2026,
-                  now_ms: int = 1_767_225_600_000, today: dt.date | None = None) -> DemoBook:
+                  now_ms: int = 1_767_225_600_000, today: dt.date | None = None, assignments: int = 0,
+                  follow_ups: int = 0) -> DemoBook:
     """A store's book: customers with tags (about three each), purchases and follow-ups, some of
-    whose reminders fall due ``today`` (by default the calendar day of ``now_ms`` in UTC+8)."""
+    whose reminders fall due ``today`` (by default the calendar day of ``now_ms`` in UTC+8).
+
+    ``assignments`` / ``follow_ups``: totals to top the book up to (a book in use for years, e.g. the
+    client-at-scale benchmark's 200k customers with 1M tags and 500k follow-ups); the rows below
+    those totals are the same as without them."""
     rng = random.Random(f"{seed}:{store_id}")
     day = today or dt.datetime.fromtimestamp(now_ms / 1000, dt.timezone(dt.timedelta(hours=8))).date()
     guides = org.guides_of(store_id)
@@ -332,4 +337,35 @@ def generate_book(org: DemoOrg, store_id: str, *, customers: int = 300, seed: in
             next_at, done = _reminder(rng, day, 0.6)
             book.follow_ups.append(DemoFollowUp(_uuid7(rng, at), cid, owner.id, kind,
                                                 rng.choice(FOLLOW_UP_NOTES[kind]), at, next_at, done))
+    extra = random.Random(f"{seed}:{store_id}:more")  # its own stream: the book above stays as it was
+    _more_assignments(extra, book, [g for g in (*org.corp_groups, *book.groups) if g.multi], assignments)
+    _more_follow_ups(extra, book, day, now_ms, follow_ups)
     return book
+
+
+def _more_assignments(rng: random.Random, book: DemoBook, groups: list[DemoTagGroup], total: int) -> None:
+    """Tags of multi-choice groups (a second level or source would break single choice) on random
+    customers until the book holds ``total`` assignments; never the same pair twice."""
+    pool = [t.id for g in groups for t in g.tags]
+    if not pool or not book.customers:
+        return
+    held = set(book.assignments)
+    in_pool = set(pool)
+    free = len(book.customers) * len(pool) - sum(1 for _c, t in held if t in in_pool)
+    want = min(total, len(held) + free)  # at most every customer with every multi-choice tag
+    while len(book.assignments) < want:
+        pair = (rng.choice(book.customers).id, rng.choice(pool))
+        if pair not in held:
+            held.add(pair)
+            book.assignments.append(pair)
+
+
+def _more_follow_ups(rng: random.Random, book: DemoBook, today: dt.date, now_ms: int, total: int) -> None:
+    """Follow-ups on random customers (by their owner, after they were added) up to ``total``."""
+    while len(book.follow_ups) < total and book.customers:
+        c = rng.choice(book.customers)
+        kind = rng.choices(("call", "message", "visit", "note"), (30, 40, 20, 10))[0]
+        at = rng.randrange(c.created_at, now_ms) if now_ms > c.created_at + 1 else now_ms
+        next_at, done = _reminder(rng, today, 0.8)
+        book.follow_ups.append(DemoFollowUp(_uuid7(rng, at), c.id, c.owner_guide_id, kind,
+                                            rng.choice(FOLLOW_UP_NOTES[kind]), at, next_at, done))

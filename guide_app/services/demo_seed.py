@@ -56,9 +56,10 @@ class DemoSeedResult:
 
 
 def seed_demo(db: Database, *, customers: int = 300, seed: int = 2026, now_ms: int | None = None,
-              fast: bool | None = None) -> DemoSeedResult:
+              fast: bool | None = None, assignments: int = 0, follow_ups: int = 0) -> DemoSeedResult:
     """Fill an empty file with a demo org and the first store's book; on a file seeded before, just
-    return its manager. ``fast`` forces the bulk path on or off (default: bulk above the threshold)."""
+    return its manager. ``fast`` forces the bulk path on or off (default: bulk above the threshold);
+    ``assignments`` / ``follow_ups`` top the book up to those totals (see ``generate_book``)."""
     now = wall_ms() if now_ms is None else now_ms
     with db.read() as s:
         done = get_state(s, DEMO_ACTOR_KEY)
@@ -69,7 +70,8 @@ def seed_demo(db: Database, *, customers: int = 300, seed: int = 2026, now_ms: i
     store = org.stores[0]
     manager = org.guides_of(store.id)[0]
     actor = Actor(manager.id, store.id, role=manager.role, name=manager.name)
-    book = generate_book(org, store.id, customers=customers, seed=seed, now_ms=now)
+    book = generate_book(org, store.id, customers=customers, seed=seed, now_ms=now, assignments=assignments,
+                         follow_ups=follow_ups)
     with db.write() as s:
         _write_org(s, org)
     ctx = AppContext(db, actor, now_ms=lambda: now)

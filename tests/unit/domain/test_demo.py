@@ -71,3 +71,26 @@ def test_book_is_realistic_and_follows_the_rules() -> None:
     assert {g.scope for g in book.groups} == {"store", "personal"}
     personal = next(g for g in book.groups if g.scope == "personal")
     assert personal.owner_guide_id == org.guides_of(store.id)[0].id
+
+
+def test_book_topped_up_to_totals_keeps_the_base_book_and_the_rules() -> None:
+    org = generate_org(5, now_ms=NOW)
+    store = org.stores[0]
+    base = generate_book(org, store.id, customers=200, seed=5, now_ms=NOW, today=TODAY)
+    big = generate_book(org, store.id, customers=200, seed=5, now_ms=NOW, today=TODAY, assignments=1000,
+                        follow_ups=500)
+    assert big.customers == base.customers and big.purchases == base.purchases
+    assert big.assignments[:len(base.assignments)] == base.assignments
+    assert big.follow_ups[:len(base.follow_ups)] == base.follow_ups
+    assert len(big.assignments) == 1000 and len(set(big.assignments)) == 1000
+    assert len(big.follow_ups) == 500 and len({f.id for f in big.follow_ups}) == 500
+    tag_group = {t.id: g for g in (*org.corp_groups, *big.groups) for t in g.tags}
+    per = Counter((cid, tag_group[tid].id) for cid, tid in big.assignments if not tag_group[tid].multi)
+    assert max(per.values()) == 1
+    by_id = {c.id: c for c in big.customers}
+    assert all(by_id[f.customer_id].created_at <= f.at <= NOW and f.guide_id == by_id[f.customer_id].owner_guide_id
+               for f in big.follow_ups[len(base.follow_ups):])
+    # more than every customer can hold: stops at every multi-choice tag on everyone
+    full = generate_book(org, store.id, customers=3, seed=5, now_ms=NOW, assignments=10_000)
+    multi = sum(len(g.tags) for g in (*org.corp_groups, *full.groups) if g.multi)
+    assert len(full.assignments) == len(set(full.assignments)) <= 3 * (multi + 2)
