@@ -88,3 +88,32 @@ def sort_key(name: str) -> str:
     if head is not None:
         return head + _phrase_pinyin(text[1:])
     return _phrase_pinyin(text)
+
+
+# Two-character family names (复姓): the given name starts after them. Only ones that are hardly ever a
+# one-character surname followed by a given name (单于 / 万俟 are left out: 单 and 万 are common surnames).
+COMPOUND_SURNAMES = frozenset((
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文", "司徒",
+    "夏侯", "轩辕", "端木", "独孤", "南宫", "西门", "澹台", "呼延", "赫连", "申屠", "钟离", "闻人", "太史",
+    "濮阳", "公冶",
+))
+
+
+def name_tail(name: str) -> str:
+    """The name after its first part, lower case, no spaces: the given name of a Chinese name (what
+    staff call a customer by), which starts after the surname (two characters for a known compound
+    one); for a name in Latin letters the words after the first ("wang xiaoming" → "xiaoming",
+    "Anna Li" → "li"). A name of one character or one word has no tail ("")."""
+    words = (name or "").lower().split()
+    if not words:
+        return ""
+    text = "".join(words)
+    if is_han(text[0]):
+        surname = 2 if text[:2] in COMPOUND_SURNAMES else 1
+        return text[surname:]
+    return "".join(words[1:])
+
+
+def is_han(ch: str) -> bool:
+    """Whether ``ch`` (one character) is a Chinese character."""
+    return bool(RE_HANS.match(ch))

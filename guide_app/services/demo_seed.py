@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 
 from guide_app.db.engine import Database
 from guide_app.db.models import Customer, CustomerHistory, FollowUp, Guide, Purchase, Store, Tag, TagGroup
-from guide_app.db.search_index import index_customer, search_keys
+from guide_app.db.search_index import (
+    FTS_INSERT,
+    SEARCH_UPSERT,
+    fts_row,
+    index_customer,
+    search_keys,
+    search_row,
+)
 from guide_app.db.state import get_state, set_state
 from guide_app.domain.demo import DemoBook, DemoOrg, DemoTagGroup, generate_book, generate_org
 from guide_app.domain.ids import pair_id
@@ -159,6 +166,7 @@ def _bulk_book(w: Writer, book: DemoBook) -> None:
     c_hlc = _hlc(_CUSTOMER_FIELDS, stamp)
     customer_rows = []
     search_rows = []
+    fts_rows = []
     for i, c in enumerate(book.customers):
         pk = start + i
         last, spent, orders = totals.get(c.id, [0, 0, 0])
@@ -168,17 +176,15 @@ def _bulk_book(w: Writer, book: DemoBook) -> None:
             c.created_at, c.created_at, sort_key(c.name), last or None, spent, orders,
         ))
         keys = search_keys(c.name, c.phone, c.wechat_id)
-        search_rows.append((pk, c.store_id, keys["name"], keys["py_full"], keys["py_initials"],
-                            keys["phone_digits"], keys["wechat"]))
+        search_rows.append(search_row(pk, c.store_id, keys))
+        fts_rows.append(fts_row(pk, keys))
     cur.executemany(
         "INSERT INTO customer (pk, id, field_hlc, store_id, name, phone, wechat_id, gender, birthday, source, "
         "owner_guide_id, stage, preferences, sizes, notes, consent_phone, consent_sms, consent_wechat, "
         "created_at, updated_at, sort_name, last_purchase_at, total_spent_cents, order_count) VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", customer_rows)
-    cur.executemany("INSERT INTO customer_search (pk, store_id, name, py_full, py_initials, phone_digits, wechat) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", search_rows)
-    cur.executemany("INSERT INTO customer_fts (rowid, name, py_full, py_initials, phone_digits, wechat) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", [(r[0], *r[2:]) for r in search_rows])
+    cur.executemany(SEARCH_UPSERT, search_rows)
+    cur.executemany(FTS_INSERT, fts_rows)
     ct_hlc = _hlc(("store_id", "customer_id", "tag_id", "added_hlc", "removed_hlc"), stamp)
     cur.executemany(
         "INSERT INTO customer_tag (id, field_hlc, store_id, customer_id, tag_id, added_hlc, removed_hlc, active) "

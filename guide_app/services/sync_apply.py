@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Column
 
 from guide_app.db.models import Base, CustomerHistory, Guide, Outbox, Store
-from guide_app.db.search_index import search_keys
+from guide_app.db.search_index import FTS_INSERT, SEARCH_UPSERT, fts_row, search_keys, search_row
 from guide_app.domain.entities import SPECS
 from guide_app.domain.erasure import ERASED_VALUES
 from guide_app.domain.hlc import Stamp
@@ -458,15 +458,10 @@ class PageApplier:
         live = [r for r in rows if r.deleted_hlc is None and r.merged_into is None]
         if not live:
             return
-        keyed = []
-        for r in live:
-            k = search_keys(r.name, r.phone, r.wechat_id)
-            keyed.append((r.pk, r.store_id, k["name"], k["py_full"], k["py_initials"], k["phone_digits"], k["wechat"]))
+        keyed = [(r.pk, r.store_id, search_keys(r.name, r.phone, r.wechat_id)) for r in live]
         conn = self.session.connection()
-        conn.exec_driver_sql("INSERT INTO customer_fts(rowid, name, py_full, py_initials, phone_digits, wechat) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", [(k[0], *k[2:]) for k in keyed])
-        conn.exec_driver_sql("INSERT OR REPLACE INTO customer_search(pk, store_id, name, py_full, py_initials, "
-                             "phone_digits, wechat) VALUES (?, ?, ?, ?, ?, ?, ?)", keyed)
+        conn.exec_driver_sql(FTS_INSERT, [fts_row(pk, k) for pk, _, k in keyed])
+        conn.exec_driver_sql(SEARCH_UPSERT, [search_row(pk, store_id, k) for pk, store_id, k in keyed])
 
 
 def _text(value: Any) -> str | None:

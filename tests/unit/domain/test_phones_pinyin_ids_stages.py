@@ -6,7 +6,7 @@ from pypinyin import lazy_pinyin
 from guide_app.domain.errors import UserError
 from guide_app.domain.ids import pair_id, uuid7
 from guide_app.domain.phones import mask_phone, normalize_phone
-from guide_app.domain.pinyin_keys import _SURNAME_READINGS, pinyin_keys, sort_key
+from guide_app.domain.pinyin_keys import _SURNAME_READINGS, name_tail, pinyin_keys, sort_key
 from guide_app.domain.stages import DAY_MS, Stage, StageThresholds, derive_stage
 from guide_app.i18n import tr
 
@@ -41,6 +41,15 @@ def test_pinyin_full_and_initials_with_heteronyms() -> None:
     # surnames read as surnames: 曾 sorts under z, 单 under s
     assert sort_key("曾倩") == "zengqian" and sort_key("单田芳").startswith("shan")
     assert sort_key("曹静") < sort_key("陈刚") < sort_key("曾倩")
+
+
+@pytest.mark.parametrize(("name", "tail"), [
+    ("王小明", "小明"), ("王芳", "芳"), ("欧阳娜娜", "娜娜"), ("司马光", "光"), ("诸葛亮", "亮"), ("长孙无忌", "无忌"),
+    ("夏雨", "雨"), ("欧阳", ""), ("王", ""), (" 王 小明 ", "小明"), ("Wang Xiaoming", "xiaoming"),
+    ("Anna Li", "li"), ("anna", ""), ("", ""),
+])
+def test_name_tail_is_the_given_name_after_a_single_or_compound_surname(name: str, tail: str) -> None:
+    assert name_tail(name) == tail
 
 
 @pytest.mark.parametrize("name", ["重庆火锅", "长孙无忌", "银行家", "朝阳", "行长", "欧阳娜娜", "司马相如", "上官婉儿",

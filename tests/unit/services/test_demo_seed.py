@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from guide_app.db.engine import Database, open_database
-from guide_app.db.search_index import search_keys
+from guide_app.db.search_index import search_keys, search_row
 from guide_app.db.state import get_state
 from guide_app.services.context import AppContext
 from guide_app.services.customer_query import CustomerFilter, CustomerQuery, TagFilter
@@ -31,13 +31,11 @@ def db(tmp_path: Path, migrated_template: Path) -> Database:
 def _consistent(db: Database) -> None:
     with db.read() as s:
         rows = s.execute(text(
-            "SELECT c.pk, c.name, c.phone, c.wechat_id, cs.name, cs.py_full, cs.py_initials, cs.phone_digits, "
-            "cs.wechat FROM customer c JOIN customer_search cs ON cs.pk = c.pk")).all()
+            "SELECT c.pk, c.store_id, c.name, c.phone, c.wechat_id, cs.* "
+            "FROM customer c JOIN customer_search cs ON cs.pk = c.pk")).all()
         assert len(rows) == s.scalar(text("SELECT count(*) FROM customer"))
         for r in rows:
-            keys = search_keys(r[1], r[2], r[3])
-            assert tuple(r[4:]) == (keys["name"], keys["py_full"], keys["py_initials"], keys["phone_digits"],
-                                    keys["wechat"])
+            assert tuple(r[5:]) == search_row(r[0], r[1], search_keys(r[2], r[3], r[4]))
         assert s.scalar(text("SELECT count(*) FROM customer_fts")) == len(rows)
         wrong = s.scalar(text(
             "SELECT count(*) FROM customer c WHERE c.order_count != (SELECT count(*) FROM purchase p "
