@@ -2,9 +2,9 @@
 
 Search never scans the book: queries of 3+ characters go to the FTS5 trigram table ``customer_fts``
 (substring match over name, pinyin full and initials, phone digits, wechat id); 1-2 character
-queries are prefix ranges on the indexed ``customer_search`` columns. The matching rows drive the
-query (``CROSS JOIN`` fixes SQLite's join order), so a keystroke costs the number of hits, not the
-size of the book. Without a search, the tag groups drive (INTERSECT / EXCEPT of customer ids read
+queries are prefix ranges on the indexed ``customer_search`` columns, the given name's keys included
+(see ``_prefix_cols``). The matching rows drive the query (``CROSS JOIN`` fixes SQLite's join
+order), so a keystroke costs the number of hits, not the size of the book. Without a search, the tag groups drive (INTERSECT / EXCEPT of customer ids read
 from the tag index alone); without either, the partial "live customers" sort index does.
 
 Runs on the raw sqlite3 cursor of the session's connection: the list opens on 100k ids, and
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from guide_app.domain.phones import digits_only
+from guide_app.domain.pinyin_keys import is_han
 
 SORTS = ("name", "last_purchase", "created")
 STAGES = ("new", "active", "sleeping", "lost")
@@ -100,10 +101,29 @@ def search_sql(term: SearchTerm, params: dict[str, Any]) -> str:
     if len(q) >= 3:
         params["fts"] = fts_phrase(q)
         return "SELECT rowid AS pk FROM customer_fts WHERE customer_fts MATCH :fts"
-    for n, col in enumerate(_SEARCH_COLS):
+    for n, col in enumerate(_prefix_cols(q)):
         params[f"lo{n}"], params[f"hi{n}"] = _prefix_bounds(q)
         parts.append(_prefix(col, n))
+    if len(q) == 1 and is_han(q):
+        params["last"] = q
+        parts.append("SELECT pk FROM customer_search WHERE store_id = :store AND name_last = :last")
     return " UNION ".join(parts)
+
+
+def _prefix_cols(q: str) -> tuple[str, ...]:
+    """customer_search columns a 1-2 character query is a prefix of.
+
+    Staff often know a customer by the given name only: two characters also match the given name and
+    its initials (小明, xm → 王小明; 娜娜 → 欧阳娜娜). One Chinese character also matches the given
+    name's first character and, in search_sql, its last (芳 → 王芳; 明 → 王小明, 李明辉): one of
+    thousands of characters is selective, so this adds hits of the order of the surname's own (王
+    alone is some 7% of Chinese people). One letter does not: one of 26, it would add a large slice of
+    the book to every first keystroke, which is nearly always the start of a surname or its pinyin."""
+    if len(q) == 2:
+        return (*_SEARCH_COLS, "name_tail", "py_initials_tail")
+    if is_han(q):
+        return (*_SEARCH_COLS, "name_tail")
+    return _SEARCH_COLS
 
 
 def _in_list(prefix: str, values: Sequence[str], params: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from guide_app.domain.errors import UserError
 from guide_app.domain.stages import StageThresholds
 from guide_app.services.context import AppContext
 from guide_app.services.customer_query import CustomerFilter, CustomerQuery, TagFilter
-from guide_app.services.customers import CustomerService
+from guide_app.services.customers import CustomerInput, CustomerService
 from guide_app.services.settings import SettingsService
 from guide_app.services.tags import TagService
 from tests.unit.services.conftest import DAY, T0, FakeTime, add_customer
@@ -43,7 +43,7 @@ def test_search_by_name_pinyin_initials_and_full(ctx: AppContext, book: dict[str
     assert found(ctx, "张三") == {"张三"}
     assert found(ctx, "张") == {"张三"}
     assert found(ctx, "王小明") == {"王小明"}
-    assert found(ctx, "小明") == set()  # 2 characters: prefix only
+    assert found(ctx, "小明") == {"王小明"}  # 2 characters: the given name too
     assert found(ctx, "zs") == {"张三"}
     assert found(ctx, "ZS") == {"张三"}
     assert found(ctx, "zhangs") == {"张三"}
@@ -60,6 +60,37 @@ def test_one_character_queries_are_prefixes_over_every_key(ctx: AppContext, book
     assert found(ctx, "z") == {"张三", "曾志伟"}  # initials / full pinyin / wechat starting with z
     assert found(ctx, "l") == {"李四"}  # lisi2024 and li si; "Anna Li" starts with a
     assert found(ctx, "a") == {"Anna Li"}
+
+
+def test_one_or_two_characters_of_the_given_name_find_the_customer(ctx: AppContext, book: dict[str, str]) -> None:
+    for name in ("欧阳娜娜", "王芳", "李明辉", "Wang Xiaoming", "夏雨"):
+        add_customer(ctx, name)
+    assert found(ctx, "小明") == {"王小明"}
+    assert found(ctx, "xm") == {"王小明"}  # initials of 小明 (py_initials wxm)
+    assert found(ctx, "XM") == {"王小明"}
+    assert found(ctx, "娜娜") == {"欧阳娜娜"}  # after the compound surname 欧阳
+    assert found(ctx, "nn") == {"欧阳娜娜"}
+    assert found(ctx, "阳娜") == set()  # 阳 belongs to the surname, not the given name
+    assert found(ctx, "ou") == {"欧阳娜娜"}  # the surname still works
+    assert found(ctx, "芳") == {"王芳"}  # one-character given name
+    assert found(ctx, "明") == {"王小明", "李明辉"}  # one Chinese character: given name's first or last
+    assert found(ctx, "小") == {"王小明"}
+    assert found(ctx, "雨") == {"夏雨"}
+    assert found(ctx, "xi") == {"Wang Xiaoming", "夏雨"}  # Latin letters: the words after the first; xia
+    assert found(ctx, "li") == {"李四", "李明辉", "Anna Li"}
+    assert found(ctx, "x") == {"夏雨"}  # one letter: surnames only, never the given name
+    assert found(ctx, "m") == set()
+    assert found(ctx, "w") == {"王小明", "王芳", "Wang Xiaoming"}
+    assert found(ctx, "xiaom") == {"王小明", "Wang Xiaoming"}  # 3+ characters: the FTS as before
+
+
+def test_given_name_keys_follow_a_rename(ctx: AppContext, book: dict[str, str]) -> None:
+    service = CustomerService(ctx)
+    data = CustomerInput.from_customer(service.get(book["wang"]))
+    data.name = "王大明"
+    service.update(book["wang"], data)
+    assert found(ctx, "小明") == set() and found(ctx, "xm") == set()
+    assert found(ctx, "大明") == {"王大明"} and found(ctx, "dm") == {"王大明"}
 
 
 def test_search_by_phone_digits(ctx: AppContext, book: dict[str, str]) -> None:
@@ -264,6 +295,9 @@ def test_search_and_filters_use_indexes_never_scan_the_book(ctx: AppContext, boo
         CustomerFilter(text="z"),
         CustomerFilter(text="zs"),
         CustomerFilter(text="zhangs"),
+        CustomerFilter(text="小明"),
+        CustomerFilter(text="xm"),
+        CustomerFilter(text="明"),
         CustomerFilter(text="5678"),
         CustomerFilter(text="138"),
         CustomerFilter(tags=TagFilter(((tg["金卡"], tg["银卡"]), (tg["护肤"],)), (tg["香水"],))),
@@ -284,6 +318,15 @@ def test_search_and_filters_use_indexes_never_scan_the_book(ctx: AppContext, boo
             assert any("SEARCH c USING INTEGER PRIMARY KEY" in line for line in plan), plan
         elif f.tags.active:
             assert any("ix_customer_tag_tag_active" in line for line in plan), plan
+
+
+def test_given_name_search_reads_the_tail_indexes(ctx: AppContext, book: dict[str, str]) -> None:
+    q = CustomerQuery(ctx)
+    for query, index in (("小明", "name_tail"), ("xm", "py_initials_tail"), ("明", "name_last"), ("明", "name_tail")):
+        plan = q.query_plan(CustomerFilter(text=query))
+        _no_book_scan(plan)
+        assert any(f"COVERING INDEX ix_customer_search_{index} (store_id=?" in line for line in plan), (query, plan)
+    assert not any("_tail" in line or "name_last" in line for line in q.query_plan(CustomerFilter(text="x")))
 
 
 def test_detail_of_missing_or_deleted_customer(ctx: AppContext, book: dict[str, str]) -> None:

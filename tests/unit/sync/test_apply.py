@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from guide_app.db.customer_list import ListSpec, load_rows, select_pks
 from guide_app.db.engine import open_database
 from guide_app.db.models import Customer, CustomerHistory, CustomerTag, FollowUp, Guide, Outbox, Store, Tag
 from guide_app.domain.hlc import Stamp
@@ -54,6 +55,14 @@ def test_new_rows_are_inserted_with_search_keys_and_sort_name(ctx: AppContext) -
         c = s.scalars(select(Customer).where(Customer.id == cid)).one()
         assert (c.name, c.sort_name, c.created_at) == ("张三", "zhangsan", T0 - 5000)
     assert search(ctx, "zhangsan") == [c.pk] and search(ctx, "138001") == [c.pk]
+
+
+def test_pulled_customers_are_found_by_their_given_name(ctx: AppContext) -> None:
+    apply(ctx, [customer_row(uuid7(T0), 1, name="王小明"), customer_row(uuid7(T0 + 1), 1, name="欧阳娜娜")])
+    with ctx.db.read() as s:
+        for query, name in (("小明", "王小明"), ("xm", "王小明"), ("娜娜", "欧阳娜娜"), ("nn", "欧阳娜娜")):
+            pks = select_pks(s, ListSpec(store_id="s1", text=query))
+            assert [r[2] for r in load_rows(s, pks).values()] == [name], query
 
 
 def test_pending_local_edit_survives_an_older_server_row_and_other_fields_merge(ctx: AppContext) -> None:
