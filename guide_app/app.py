@@ -2,9 +2,10 @@
 runner and the main window, and wires them together.
 
 ``guide-app`` / ``python -m guide_app`` opens the app; ``--smoke`` starts, shows the main window and
-exits; ``--screenshot DIR`` renders every main view to PNG files; ``--demo`` runs on a demo data
-folder with its own HQ service to sync with (see :func:`prepare_demo`); ``--hq URL`` signs this PC in
-to an HQ (enrolling it in the account's store on first sign-in).
+exits; ``--startup-figures`` waits until the customer list shows its first rows, prints start-up
+figures and exits; ``--screenshot DIR`` renders every main view to PNG files; ``--demo`` runs on a
+demo data folder with its own HQ service to sync with (see :func:`prepare_demo`); ``--hq URL`` signs
+this PC in to an HQ (enrolling it in the account's store on first sign-in).
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="sign in to this HQ and sync with it (the first sign-in enrolls this PC)")
     parser.add_argument("--smoke", action="store_true", help="start, show the main window, then exit 0")
     parser.add_argument("--screenshot", type=Path, metavar="DIR", help="render each main view to PNG files in DIR and exit")
+    parser.add_argument("--startup-figures", action="store_true",
+                        help="start, wait until the customer list shows its first rows, print start-up figures "
+                             "(JSON: rows, memory) and exit (for bench/bench_client_scale.py)")
     parser.add_argument("--self-check", action="store_true",
                         help="print what this build loads (resources, translations, icons, migrations, keyring "
                              "backends) as JSON, then exit (1 when something is missing)")
@@ -173,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
     except Exception as exc:  # e.g. a damaged database file: a report, and the guide is told where it is
         report = reporter.report(type(exc), exc, exc.__traceback__, where="startup")
-        if not (args.smoke or args.screenshot or args.self_check):
+        if not (args.smoke or args.screenshot or args.self_check or args.startup_figures):
             from guide_app.views.crash_dialog import show_startup_crash
 
             show_startup_crash(report)
@@ -248,7 +252,7 @@ def run_gui(args: argparse.Namespace, startup: Startup, reporter: CrashReporter 
     if args.self_check:
         return self_check(startup)
 
-    headless = bool(args.smoke or args.screenshot)
+    headless = bool(args.smoke or args.screenshot or args.startup_figures)
     db = startup.db
     actor = startup.actor
     runner = TaskRunner()
@@ -288,6 +292,12 @@ def run_gui(args: argparse.Namespace, startup: Startup, reporter: CrashReporter 
             for path in written:
                 print(path)
             return 0
+        if args.startup_figures:
+            from guide_app.views.startup_probe import wait_usable
+
+            figures = wait_usable(shell)
+            print(json.dumps(figures, ensure_ascii=False), flush=True)
+            return 0 if figures["ready"] else EXIT_CANCELLED
         if args.smoke:
             wait_idle(runner, timeout_s=10)
             log.info("smoke: main window shown (%s)", shell.window.windowTitle())
