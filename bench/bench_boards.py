@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, select
 
+from bench.figures import record
 from guide_app.domain.ids import uuid7
 from hq import ledger
 from hq.db import Database, upgrade
@@ -232,12 +233,18 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         for label, (b_med, b_min), (r_med, r_min), rows in time_boards(db, admin, guide, args.repeat):
             print(f"  {label:44s} {b_med:8.1f} /{b_min:6.1f}ms {r_med:8.1f} /{r_min:6.1f}ms {b_min / r_min:5.1f}x "
                   f"{rows:5d}")
+            record(f"{name}: {label}, best", b_min, "ms", raw=r_min,
+                   note=f"median {b_med:.1f} ms (raw {r_med:.2f} ms); {rows} rows")
         with_r, without_r = upkeep(db, triples, args.push_events, rng)
         print(f"  upkeep (best of 3 rounds): {with_r:,.0f} events/s with rollups, {without_r:,.0f} events/s "
               f"event rows only ({with_r / without_r:.2f}x)")
+        record(f"{name}: ledger.emit with the rollup upserts", with_r, "events/s", raw=without_r,
+               note="raw: event rows only; best of 3 rounds")
         kept, off = push_rate(db, args.push_customers)
         print(f"  push: {kept:,.0f} new customers/s through sync push with the ledger, {off:,.0f}/s with its hook "
               f"off ({kept / off:.2f}x)")
+        record(f"{name}: HQ push of new customers with the ledger", kept, "customers/s", raw=off,
+               note="raw: the same push with the ledger hook off")
     finally:
         db.dispose()
 

@@ -44,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from bench.figures import record
 from guide_app.domain.hlc import Clock
 from guide_app.domain.ids import pair_id, uuid7
 from guide_app.sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, SCHEMA_HEADER, SCHEMA_VERSION
@@ -494,6 +495,14 @@ async def drive(args: argparse.Namespace, base_url: str, org: Org, hq_pid: int, 
           f"client and concurrency: {floor_rate:.1f}/s; ratio {rate / floor_rate:.2f}")
     cycles_s = len(stats.latencies["sync cycle"]) / load_s
     print(f"sync cycles/s: {cycles_s:.1f} = the load of {cycles_s * 300:,.0f} PCs syncing every 5 minutes")
+    what = f"{len(pcs)} PCs, {args.db}, {args.workers} workers, " + (f"paced ({args.think:g} s)" if args.think
+                                                                      else "back to back")
+    record(f"{what}: sync cycles/s", cycles_s, "cycles/s", note=f"= {cycles_s * 300:,.0f} PCs syncing every 5 min")
+    record(f"{what}: requests/s (push, pull pages, boards)", rate, "req/s", raw=floor_rate,
+           note="raw: bare GET /healthz, same client and concurrency")
+    for op in ("push", "pull", "sync cycle"):
+        lat = [x * 1000 for x in stats.latencies.get(op, [])]
+        record(f"{what}: {op} p95", pct(lat, .95), "ms", note=f"p50 {pct(lat, .5):,.0f} ms, p99 {pct(lat, .99):,.0f} ms")
     wall = load_s
     print(f"CPU during the load ({wall:.1f} s wall, {2 * wall:.0f} core-s on 2 cores): this client "
           f"{cpu1[0] - cpu0[0]:.1f} s, hq serve (all workers) {cpu1[1] - cpu0[1]:.1f} s"
@@ -507,6 +516,8 @@ async def drive(args: argparse.Namespace, base_url: str, org: Org, hq_pid: int, 
         print(f"  {p}")
     errors = sum(stats.errors.values()) + sum(floor_stats.errors.values())
     print(f"errors: {errors}")
+    record(f"{what}: errors", errors, "errors", note="convergence: " + ("held" if not problems else
+                                                                      f"{len(problems)} problems"))
     for e in stats.shown + floor_stats.shown:
         print(f"  {e}")
     return 1 if errors or problems else 0

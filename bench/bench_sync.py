@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from bench.figures import record
 from guide_app.db.engine import open_database
 from guide_app.domain.ids import uuid7
 from guide_app.services.context import AppContext
@@ -227,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  in CPU time of the applying thread: apply {store.apply_cpu_s:.1f} s "
                   f"({n / store.apply_cpu_s:,.0f}/s), raw {raw_cpu:.2f} s ({n / raw_cpu:,.0f}/s), ratio "
                   f"{raw_cpu / store.apply_cpu_s:.2f}")
+            record(f"initial sync of {n:,} customers from hq serve", initial_s, "s",
+                   note=f"{report.pulled_rows:,} rows in {report.pages} pages; {initial_http:.1f} s in pull calls; "
+                        "target < 30 s")
+            record("client apply rate, CPU of the applying thread", n / store.apply_cpu_s, "customers/s",
+                   raw=n / raw_cpu, note="raw: one executemany INSERT of the same rows; target >= 0.25")
+            record("client apply rate, wall", apply_rate, "customers/s", raw=raw_rate)
             svc = CustomerService(ctx)
             ids = [r[0] for r in store.rows]
             rnd = random.Random(3)
@@ -250,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  of which waiting for HQ (HTTP push + pull, HQ's transaction): median "
                   f"{statistics.median(in_http) * 1000:.0f} ms; client work (outbox, record, apply): "
                   f"{client_ms:.0f} ms")
+            record(f"incremental round trip of {args.edits} changes, median", statistics.median(times) * 1000, "ms",
+                   note=f"max {max(times) * 1000:.0f} ms over {args.rounds} rounds; waiting for HQ "
+                        f"{statistics.median(in_http) * 1000:.0f} ms; target < 300 ms")
             service.client.close()
             db.dispose()
         finally:
