@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from guide_app.domain.errors import UserError
 from guide_app.domain.merge import tag_active
 from guide_app.domain.packs import Manifest, parse_manifest
+from guide_app.domain.pinyin_keys import sort_key
 from guide_app.domain.segment_eval import BookCustomer, BookTag, resolve_refs, targets
 from hq.models import Account, CampaignPack, Store, SyncRow
 
@@ -130,16 +131,18 @@ def _done_tasks(session: Session, pack_id: str, store_ids: Collection[str]) -> I
 
 
 def audience_stores(session: Session, manifest: Manifest, store_ids: Collection[str] | None = None) -> list[Store]:
-    """The stores the pack is published to (of ``store_ids`` when given), by name."""
-    q = select(Store).order_by(Store.name)
+    """The stores the pack is published to (of ``store_ids`` when given), by name in pinyin order."""
+    q = select(Store)
     if store_ids is not None:
         q = q.where(Store.id.in_(store_ids))
-    return [s for s in session.scalars(q) if manifest.audience.includes(s.id, s.region_id)]
+    stores = [s for s in session.scalars(q) if manifest.audience.includes(s.id, s.region_id)]
+    return sorted(stores, key=lambda s: (sort_key(s.name), s.name))
 
 
 def progress_of(session: Session, manifest: Manifest, stores: list[Store], now_ms: int, *,
                 guide_id: str | None = None) -> list[GuideRow]:
-    """One row per store (in the order given) and owner guide with target customers, by guide name;
+    """One row per store (in the order given) and owner guide with target customers, by guide name
+    (pinyin order, as a Chinese user reads a list);
     ``guide_id`` keeps only that guide's rows."""
     if not stores:
         return []
@@ -172,7 +175,7 @@ def progress_of(session: Session, manifest: Manifest, stores: list[Store], now_m
         for row in rows[store.id].values():
             row.guide_name = names.get(row.guide_id, row.guide_id)
             row.done = {task.id: row.done.get(task.id, 0) for task in manifest.tasks}
-        out += sorted(rows[store.id].values(), key=lambda r: (r.guide_name, r.guide_id))
+        out += sorted(rows[store.id].values(), key=lambda r: (sort_key(r.guide_name), r.guide_name, r.guide_id))
     return out
 
 

@@ -296,6 +296,6 @@ class PackProgressResponse(BaseModel):
     valid_to: str
     scope: ProgressScope
     tasks: list[PackProgressTask]
-    stores: list[PackProgressStore]  # by store name
-    rows: list[PackProgressRow]  # by store, then guide name
+    stores: list[PackProgressStore]  # by store name (pinyin order)
+    rows: list[PackProgressRow]  # by store, then guide name (pinyin order)
     as_of_ms: int  # when HQ worked it out (from what the PCs had synced by then)

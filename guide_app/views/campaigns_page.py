@@ -79,6 +79,10 @@ class PackDetail:
     unknown_tags: list[str]
 
 
+def has_own_customers(role: str) -> bool:
+    return role in ("guide", "store_manager")
+
+
 class DrillTable(QTableView):
     """Keyboard first: Enter opens the selected row (as a double-click does), Backspace goes back up."""
 
@@ -193,6 +197,8 @@ class CampaignsPage(QWidget):
         self.scope.addItem(tr("campaign.ui.scope.mine"), False)
         self.scope.addItem(tr("campaign.ui.scope.store"), True)
         self.scope.setVisible(self._is_manager)
+        if not has_own_customers(self.ctx.actor.role):
+            self.scope.setCurrentIndex(1)  # no customers of their own: the store's, not an empty list
         self.scope.currentIndexChanged.connect(lambda _i: self._load_detail())
         self.target_hint = QLabel()
         self.target_hint.setWordWrap(True)
@@ -311,6 +317,7 @@ class CampaignsPage(QWidget):
         self.progress_back.setToolTip(tr("campaign.progress.back_tip"))
         self.progress_back.clicked.connect(self.progress_up)
         self.progress_crumbs = QLabel()
+        self.progress_crumbs.setObjectName("emptyTitle")  # the heading of what the table lists
         self.progress_hint = QLabel(tr("campaign.progress.drill_hint"))
         self.progress_hint.setObjectName("hint")
         nav = QHBoxLayout()
@@ -340,6 +347,8 @@ class CampaignsPage(QWidget):
             v.addStretch(1)
         # after the layout has parented them: a parentless widget made visible opens as a window
         self.manager_progress.setVisible(self._is_manager)
+        # regional managers and HQ own no customers: no line of their own
+        self.progress_summary.setVisible(has_own_customers(self.ctx.actor.role))
         self.progress_back.setVisible(False)
         self.progress_hint.setVisible(False)
         return w
@@ -765,8 +774,8 @@ class CampaignsPage(QWidget):
     @staticmethod
     def _guides_text(store: PackProgressStore, rows: list[PackProgressRow], tasks: int) -> str:
         if not rows:
-            return tr("campaign.progress.store_empty", store=store.store_name)
-        return tr("campaign.progress.store_totals", store=store.store_name, guides=len(rows), targets=store.targets,
+            return tr("campaign.progress.store_empty")
+        return tr("campaign.progress.store_totals", guides=len(rows), targets=store.targets,
                   pct=percent(store.completion(tasks)))
 
     def progress_drill(self, index: QModelIndex) -> None:

@@ -112,11 +112,11 @@ def test_region_manager_sees_completion_per_store_and_guide(hq: HQProcess, tmp_p
     p = view.answer
     # by hand: 上海 guide1 has 进甲 and 进乙 (进丙 opted out), guide2 进丁; 杭州 guide1 进戊, 进己, 进庚
     assert [(s.store_name, s.guides, s.targets, s.done, round(s.completion(2), 3)) for s in p.stores] == [
+        ("杭州湖滨银泰店", 1, 3, {"contact": 1, "visit": 0}, round(1 / 6, 3)),  # pinyin order: hang… shang…
         ("上海南京西路店", 2, 3, {"contact": 2, "visit": 1}, 0.5),
-        ("杭州湖滨银泰店", 1, 3, {"contact": 1, "visit": 0}, round(1 / 6, 3)),
     ]
     names = {a.ctx.actor.name: "a", b.ctx.actor.name: "b", c.ctx.actor.name: "c"}
-    assert [r.store_name for r in p.rows] == ["上海南京西路店"] * 2 + ["杭州湖滨银泰店"]  # by store, then guide name
+    assert [r.store_name for r in p.rows] == ["杭州湖滨银泰店"] + ["上海南京西路店"] * 2  # by store, then guide
     assert {(r.store_name, names[r.guide_name]): (r.targets, r.done, r.outcomes) for r in p.rows} == {
         ("上海南京西路店", "a"): (2, {"contact": 2, "visit": 1}, {"reached": 1, "bought": 1, "not_reachable": 1}),
         ("上海南京西路店", "b"): (1, {"contact": 0, "visit": 0}, {}),

@@ -41,7 +41,7 @@ __all__ = ["hq_server"]
 pytestmark = [pytest.mark.e2e, pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "spring-care-pack"
 PACK_ID = "gui-progress"
-EAST = ["上海南京西路店", "杭州湖滨银泰店"]
+EAST = ["杭州湖滨银泰店", "上海南京西路店"]  # pinyin order: hang… before shang…
 
 
 class Pc:
@@ -154,32 +154,34 @@ def test_region_manager_drills_from_stores_to_guides_and_back(
             hq[n][:2] for n in EAST]
         assert _texts(page, "task:contact") == [f"{hq[n][2]['contact']}/{hq[n][1]}" for n in EAST]
         assert hq["上海南京西路店"][2] == {"contact": 1, "visit": 1}
-        assert _texts(page, "outcomes") == ["已购买 1 · 已触达 1", ""]  # most first, then by name
+        assert _texts(page, "outcomes") == ["", "已购买 1 · 已触达 1"]  # most first, then by name
         assert page.progress_crumbs.text() == "华东区" and page.progress_hint.isVisible()
         assert not page.progress_back.isVisible()
+        assert not page.progress_summary.isVisible()  # a regional manager has no customers of their own
         assert page.progress_totals.text().startswith(f"2 家门店 · {hq[EAST[0]][0] + hq[EAST[1]][0]} 名导购")
 
-        # keyboard: Enter on 杭州 opens its guides, Backspace comes back with 杭州 still selected
+        # keyboard: Enter on 上海 opens its guides, Backspace comes back with 上海 still selected
         page.progress.setFocus()
         page.progress.selectRow(1)
         qtbot.keyClick(page.progress, Qt.Key.Key_Return)
         assert m.level == "guides" and m.rowCount() == hq[EAST[1]][0]
         qtmodeltester.check(m)
-        assert page.progress_crumbs.text() == "华东区 › 杭州湖滨银泰店" and page.progress_back.isVisible()
+        assert page.progress_crumbs.text() == "华东区 › 上海南京西路店" and page.progress_back.isVisible()
         assert [m.headerData(c, Qt.Orientation.Horizontal) for c in range(3)] == ["导购", "目标客户", "完成率"]
         assert sum(int(t) for t in _texts(page, "targets")) == hq[EAST[1]][1]
+        assert sum(int(t.split("/")[0]) for t in _texts(page, "task:contact")) == 1
+        assert sorted(_texts(page, "outcomes"))[-1] == "已购买 1 · 已触达 1"  # the guide who did both
         qtbot.keyClick(page.progress, Qt.Key.Key_Backspace)
         assert m.level == "stores"
-        assert page.progress.selectionModel().selectedRows()[0].data(STORE_ROLE) == worked.demo.stores["hz01"]
+        assert page.progress.selectionModel().selectedRows()[0].data(STORE_ROLE) == worked.demo.stores["sh01"]
 
-        # mouse: double-click 上海, then the back button
+        # mouse: double-click 杭州, then the back button
         spot = page.progress.visualRect(m.index(0, 0)).center()
         # QTest's double-click alone lacks the press before it that a real one has
         qtbot.mouseClick(page.progress.viewport(), Qt.MouseButton.LeftButton, pos=spot)
         qtbot.mouseDClick(page.progress.viewport(), Qt.MouseButton.LeftButton, pos=spot)
-        assert m.level == "guides" and page.progress_crumbs.text() == "华东区 › 上海南京西路店"
-        assert sum(int(t.split("/")[0]) for t in _texts(page, "task:contact")) == 1
-        assert sorted(_texts(page, "outcomes"))[-1] == "已购买 1 · 已触达 1"  # the guide who did both
+        assert m.level == "guides" and page.progress_crumbs.text() == "华东区 › 杭州湖滨银泰店"
+        assert m.rowCount() == hq[EAST[0]][0] and set(_texts(page, "outcomes")) == {""}
         page.progress_back.click()
         assert m.level == "stores"
 

@@ -130,11 +130,11 @@ def test_regional_manager_sees_every_store_of_the_region_per_store_and_guide(
     assert [(t.id, t.title, t.due) for t in p.tasks] == [("contact", "关怀联系", "2027-04-30"),
                                                          ("visit", "邀约到店", "2027-04-30")]
     assert table(p) == [("上海店", "guide.a", 2, 1, 1), ("上海店", "guide.a2", 1, 1, 0)]
-    assert stores(p) == [("上海店", 2, 3, 2, 1), ("杭州店", 0, 0, 0, 0)]  # 广州店 is another region's
+    assert stores(p) == [("杭州店", 0, 0, 0, 0), ("上海店", 2, 3, 2, 1)]  # pinyin order; 广州店 is another region's
     assert {s.region_name for s in p.stores} == {"华东区"}
     assert p.rows[0].outcomes == {"reached": 1, "bought": 1} and p.rows[1].outcomes == {"declined": 1}
-    assert p.stores[0].outcomes == {"reached": 1, "bought": 1, "declined": 1}
-    assert p.rows[0].completion(2) == 0.5 and p.stores[0].completion(2) == 0.5
+    assert p.stores[1].outcomes == {"reached": 1, "bought": 1, "declined": 1}
+    assert p.rows[0].completion(2) == 0.5 and p.stores[1].completion(2) == 0.5
     assert abs(time.time() * 1000 - p.as_of_ms) < 60_000
 
 
@@ -154,7 +154,7 @@ def test_store_manager_sees_the_guides_of_the_store_and_a_guide_only_their_own_r
 
     # a guide of two stores sees their own rows in each store of the audience (none here: no customers)
     multi = progress(device("multi", store_id=test_org.store_b))
-    assert multi.scope == "own" and multi.rows == [] and [s.store_name for s in multi.stores] == ["上海店", "广州店"]
+    assert multi.scope == "own" and multi.rows == [] and [s.store_name for s in multi.stores] == ["广州店", "上海店"]
 
 
 def test_hq_sees_every_store_of_the_audience(
@@ -162,9 +162,9 @@ def test_hq_sees_every_store_of_the_audience(
 ) -> None:
     p = progress(device("admin", store_id=test_org.store_b))
     assert p.scope == "company"
-    assert table(p) == [("上海店", "guide.a", 2, 1, 1), ("上海店", "guide.a2", 1, 1, 0), ("广州店", "guide.b", 2, 1, 0)]
-    assert stores(p) == [("上海店", 2, 3, 2, 1), ("广州店", 1, 2, 1, 0), ("杭州店", 0, 0, 0, 0)]
-    assert [s.region_name for s in p.stores] == ["华东区", "华南区", "华东区"]
+    assert table(p) == [("广州店", "guide.b", 2, 1, 0), ("上海店", "guide.a", 2, 1, 1), ("上海店", "guide.a2", 1, 1, 0)]
+    assert stores(p) == [("广州店", 1, 2, 1, 0), ("杭州店", 0, 0, 0, 0), ("上海店", 2, 3, 2, 1)]  # guang, hang, shang
+    assert [s.region_name for s in p.stores] == ["华南区", "华东区", "华东区"]
     south = progress(device("admin", store_id=test_org.store_a), "south-only")
     assert stores(south) == [("广州店", 1, 2, 0, 0)]  # no task of that campaign is done yet
 
