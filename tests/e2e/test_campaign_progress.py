@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from guide_app.domain.errors import UserError
+from guide_app.i18n import tr
 from guide_app.services.campaigns import CampaignService
 from guide_app.services.context import AppContext
 from guide_app.services.customers import get_live, update_customer_row
@@ -129,6 +131,13 @@ def test_region_manager_sees_completion_per_store_and_guide(hq: HQProcess, tmp_p
     mine = PackProgressService(sm.ctx, sm.sync_service, CampaignService(sm.ctx)).progress(PACK_ID)
     assert mine.answer.scope == "store" and [s.store_name for s in mine.answer.stores] == ["上海南京西路店"]
     assert sorted((names[r.guide_name], r.targets) for r in mine.answer.rows) == [("a", 2), ("b", 1)]
+
+    # a campaign HQ has not published to the region: HQ's own words, nothing made up
+    with pytest.raises(UserError) as refused:
+        service.progress("not-for-this-region")
+    assert refused.value.key == "campaign.progress.refused"
+    assert tr(refused.value.key, lang="zh_CN", **refused.value.params) == (
+        "总部没有给出活动进度：总部拒绝了这次请求（该活动没有投放到您负责的门店，或已被总部撤回）")
 
     # offline: the copy this PC kept, with the time it was fetched
     rm.sync_service.client.close()
