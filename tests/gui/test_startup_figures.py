@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from guide_app.db.engine import open_database
@@ -16,6 +18,11 @@ from guide_app.db.models import Guide
 from guide_app.services.context import Actor
 from guide_app.services.demo_seed import seed_demo
 from guide_app.services.org import remember_signed_in
+from guide_app.views.app_services import AppServices
+from guide_app.views.shell import AppShell
+from guide_app.views.startup_probe import wait_usable
+from guide_app.views.theme import QtCatalog
+from tests.gui.conftest import settle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +54,14 @@ def test_a_guide_book_is_usable_when_its_first_rows_are_shown(tmp_path: Path) ->
         assert 0 < figures["VmRSS"] <= figures["VmHWM"]
 
 
-def test_an_empty_book_is_usable_when_it_says_so(tmp_path: Path) -> None:
-    figures = _figures(tmp_path / "fresh")
+def test_an_empty_book_is_usable_when_it_says_so(qtbot: QtBot, empty_services: AppServices) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    shell = AppShell(app, empty_services, QtCatalog(app))
+    shell.show()
+    figures = wait_usable(shell, timeout_s=30)
     assert figures["ready"] is True and figures["rows"] == 0 and figures["first_row"] == ""
+    assert shell.window.customers.empty_hint.isVisible()
+    settle(empty_services)
+    shell.window.close()
+    shell.window.deleteLater()
