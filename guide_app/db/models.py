@@ -337,5 +337,5 @@ class AuditLog(SyncedMixin, Base):
 
 
 # The search keys (customer_fts, an FTS5 trigram table whose rowid is customer.pk, and
-# customer_search for 1-2 character prefix queries) are created by the first migration and kept
-# by guide_app.db.search_index; they are not ORM-mapped.
+# customer_search for 1-2 character prefix queries) are created by the first migration (0002 adds
+# the given-name columns) and kept by guide_app.db.search_index; they are not ORM-mapped.
