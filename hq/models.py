@@ -261,78 +261,71 @@ class LedgerItem(Base):
     __table_args__ = (Index("ix_ledger_item_store_phone", "store_id", "phone"),)
 
 
-class LedgerGuideDay(Base):
+class _Rollup:
+    """The columns every rollup shares. A rollup's key is (metric, day or month, store, [guide,] campaign) in
+    that order, which is also the order of its primary key index: ``sort_order`` puts the columns a table
+    adds (its period, its guide) between these."""
+
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True, sort_order=-3)
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True, sort_order=-1)
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=1)
+    region_id: Mapped[str] = mapped_column(String(36), nullable=False, sort_order=2)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=3)
+
+
+def _guide_rollup_indexes(table: str, period: str) -> tuple[Index, ...]:
+    # covering indexes: a board is one index range scan per scope
+    return (
+        Index(f"ix_{table}_store", "metric", "store_id", period, "guide_id", "value"),
+        Index(f"ix_{table}_region", "metric", "region_id", period, "guide_id", "value"),
+        Index(f"ix_{table}_all", "metric", period, "guide_id", "value"),
+    )
+
+
+def _store_rollup_indexes(table: str, period: str) -> tuple[Index, ...]:
+    return (
+        Index(f"ix_{table}_region", "metric", "region_id", period, "store_id", "value"),
+        Index(f"ix_{table}_all", "metric", period, "store_id", "region_id", "value"),
+    )
+
+
+class LedgerGuideDay(_Rollup, Base):
     """Daily rollup per guide and store, kept by every ledger event (boards never read raw rows)."""
 
     __tablename__ = "ledger_guide_day"
-    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
-    day: Mapped[int] = mapped_column(Integer, primary_key=True)
-    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    guide_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
+    guide_id: Mapped[str] = mapped_column(String(36), primary_key=True, sort_order=0)
 
-    # covering indexes: a board is one index range scan per scope
-    __table_args__ = (
-        Index("ix_ledger_guide_day_store", "metric", "store_id", "day", "guide_id", "value"),
-        Index("ix_ledger_guide_day_region", "metric", "region_id", "day", "guide_id", "value"),
-        Index("ix_ledger_guide_day_all", "metric", "day", "guide_id", "value"),
-    )
+    __table_args__ = _guide_rollup_indexes("ledger_guide_day", "day")
 
 
-class LedgerStoreDay(Base):
+class LedgerStoreDay(_Rollup, Base):
     """Daily rollup per store (store, region and company boards of stores and regions)."""
 
     __tablename__ = "ledger_store_day"
-    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
-    day: Mapped[int] = mapped_column(Integer, primary_key=True)
-    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
 
-    __table_args__ = (
-        Index("ix_ledger_store_day_region", "metric", "region_id", "day", "store_id", "value"),
-        Index("ix_ledger_store_day_all", "metric", "day", "store_id", "region_id", "value"),
-    )
+    __table_args__ = _store_rollup_indexes("ledger_store_day", "day")
 
 
-class LedgerGuideMonth(Base):
+class LedgerGuideMonth(_Rollup, Base):
     """Monthly rollup per guide and store (``month`` = ordinal of its first day): whole months of a
     period are read here, only the days at its edges from the daily rollup."""
 
     __tablename__ = "ledger_guide_month"
-    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
-    month: Mapped[int] = mapped_column(Integer, primary_key=True)
-    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    guide_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
+    guide_id: Mapped[str] = mapped_column(String(36), primary_key=True, sort_order=0)
 
-    __table_args__ = (
-        Index("ix_ledger_guide_month_store", "metric", "store_id", "month", "guide_id", "value"),
-        Index("ix_ledger_guide_month_region", "metric", "region_id", "month", "guide_id", "value"),
-        Index("ix_ledger_guide_month_all", "metric", "month", "guide_id", "value"),
-    )
+    __table_args__ = _guide_rollup_indexes("ledger_guide_month", "month")
 
 
-class LedgerStoreMonth(Base):
+class LedgerStoreMonth(_Rollup, Base):
     """Monthly rollup per store."""
 
     __tablename__ = "ledger_store_month"
-    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
-    month: Mapped[int] = mapped_column(Integer, primary_key=True)
-    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    region_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
 
-    __table_args__ = (
-        Index("ix_ledger_store_month_region", "metric", "region_id", "month", "store_id", "value"),
-        Index("ix_ledger_store_month_all", "metric", "month", "store_id", "region_id", "value"),
-    )
+    __table_args__ = _store_rollup_indexes("ledger_store_month", "month")
 
 
 # the landing page's tables live in their own module; loading them here keeps one metadata for migrations

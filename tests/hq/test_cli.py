@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select
 
 from hq.cli import main
 from hq.db import Database
@@ -134,6 +134,12 @@ def test_migrations_match_the_models(hq_db_url: str) -> None:
     try:
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            # compare_metadata does not look at column order, nor at a primary key's (its index's) order
+            insp = inspect(conn)
+            for table in Base.metadata.sorted_tables:
+                assert [c["name"] for c in insp.get_columns(table.name)] == [c.name for c in table.columns], table
+                pk = insp.get_pk_constraint(table.name)["constrained_columns"]
+                assert pk == [c.name for c in table.primary_key], table
     finally:
         engine.dispose()
     assert diff == []
