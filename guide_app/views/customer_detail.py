@@ -6,6 +6,7 @@ was stored. ``changed`` tells the list to repaint its rows."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -70,6 +72,22 @@ def _item(text: str, data: str = "") -> QTableWidgetItem:
     if data:
         item.setData(Qt.ItemDataRole.UserRole, data)
     return item
+
+
+def _records_page(table: QTableWidget, action: QPushButton, new_title: str, entry: QLayout) -> QWidget:
+    """A tab of records: their table, the action on the selected one under it on the right, and the box
+    that adds a new one."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addWidget(table, 1)
+    actions = QHBoxLayout()
+    actions.addStretch(1)
+    actions.addWidget(action)
+    layout.addLayout(actions)
+    box = QGroupBox(new_title)
+    box.setLayout(entry)
+    layout.addWidget(box)
+    return page
 
 
 class CustomerDetailDialog(QDialog):
@@ -161,7 +179,6 @@ class CustomerDetailDialog(QDialog):
         return scroll
 
     def _follow_tab(self) -> QWidget:
-        page = QWidget()
         self.follow_table = _table([tr("ui.detail.fu_at"), tr("ui.detail.fu_kind"), tr("ui.detail.fu_note"),
                                     tr("ui.detail.fu_next"), tr("ui.detail.fu_by")])
         self.fu_kind = QComboBox()
@@ -190,19 +207,9 @@ class CustomerDetailDialog(QDialog):
         row.addWidget(self.fu_date, 1, 1)
         row.addWidget(self.fu_add, 1, 3)
         row.setColumnStretch(2, 1)
-        layout = QVBoxLayout(page)
-        layout.addWidget(self.follow_table, 1)
-        actions = QHBoxLayout()
-        actions.addStretch(1)
-        actions.addWidget(self.fu_done)
-        layout.addLayout(actions)
-        box = QGroupBox(tr("ui.detail.fu_new"))
-        box.setLayout(row)
-        layout.addWidget(box)
-        return page
+        return _records_page(self.follow_table, self.fu_done, tr("ui.detail.fu_new"), row)
 
     def _purchase_tab(self) -> QWidget:
-        page = QWidget()
         self.purchase_table = _table([tr("ui.detail.p_at"), tr("ui.detail.p_amount"), tr("ui.detail.p_items"),
                                       tr("ui.detail.p_by")])
         self.p_amount = QLineEdit()
@@ -227,16 +234,7 @@ class CustomerDetailDialog(QDialog):
         row.addWidget(self.p_items, 2)
         row.addWidget(self.p_date)
         row.addWidget(self.p_add)
-        layout = QVBoxLayout(page)
-        layout.addWidget(self.purchase_table, 1)
-        actions = QHBoxLayout()
-        actions.addStretch(1)
-        actions.addWidget(self.p_delete)
-        layout.addLayout(actions)
-        box = QGroupBox(tr("ui.detail.p_new"))
-        box.setLayout(row)
-        layout.addWidget(box)
-        return page
+        return _records_page(self.purchase_table, self.p_delete, tr("ui.detail.p_new"), row)
 
     def _history_tab(self) -> QWidget:
         page = QWidget()
@@ -400,13 +398,16 @@ class CustomerDetailDialog(QDialog):
         return text
 
     # -- actions -----------------------------------------------------------------------------
-    def _run(self, fn: object, done_message: str = "") -> None:
+    def _run(self, fn: Callable[[TaskControl], object], then: Callable[[], None] | None = None) -> None:
+        """Make a change on the DB thread; once it is saved, ``then`` (e.g. empty the entry row) and reload."""
         def finished(_: object) -> None:
+            if then is not None:
+                then()
             self.message.setText("")
             self.changed.emit()
             self.reload()
 
-        self.services.runner.run_db(fn, on_done=finished, on_error=self._show_error, owner=self)  # type: ignore[arg-type]
+        self.services.runner.run_db(fn, on_done=finished, on_error=self._show_error, owner=self)
 
     def _show_error(self, exc: BaseException) -> None:
         self.message.setText(formatting.error_text(exc))
@@ -425,17 +426,11 @@ class CustomerDetailDialog(QDialog):
         when = self.fu_date.date().toString("yyyy-MM-dd") if self.fu_remind.isChecked() else None
         svc, cid = self.services.follow_ups, self.customer_id
 
-        def add(_: TaskControl) -> str:
-            return svc.add(cid, kind, note, when)
-
-        def added(_: str) -> None:
+        def added() -> None:
             self.fu_note.clear()
             self.fu_remind.setChecked(False)
-            self.message.setText("")
-            self.changed.emit()
-            self.reload()
 
-        self.services.runner.run_db(add, on_done=added, on_error=self._show_error, owner=self)
+        self._run(lambda _c: svc.add(cid, kind, note, when), added)
 
     def _follow_selection(self) -> None:
         row = self.follow_table.currentRow()
@@ -459,17 +454,11 @@ class CustomerDetailDialog(QDialog):
         assert isinstance(day, dt.date)
         svc, cid = self.services.purchases, self.customer_id
 
-        def add(_: TaskControl) -> str:
-            return svc.record(cid, amount, items, day)
-
-        def added(_: str) -> None:
+        def added() -> None:
             self.p_amount.clear()
             self.p_items.clear()
-            self.message.setText("")
-            self.changed.emit()
-            self.reload()
 
-        self.services.runner.run_db(add, on_done=added, on_error=self._show_error, owner=self)
+        self._run(lambda _c: svc.record(cid, amount, items, day), added)
 
     def delete_purchase(self) -> None:
         row = self.purchase_table.currentRow()

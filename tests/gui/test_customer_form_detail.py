@@ -152,16 +152,19 @@ def test_record_page_tags_follow_ups_purchases_history(qtbot: QtBot, empty_servi
     settle(svc)
     assert dialog.follow_table.rowCount() == 1
     assert dialog.follow_table.item(0, 1).text() == "电话"  # type: ignore[union-attr]
+    assert dialog.fu_note.text() == "" and not dialog.fu_remind.isChecked()  # saved: the entry row is emptied
 
     dialog.p_amount.setText("abc")
     dialog.p_add.click()
     settle(svc)
     assert dialog.message.text() == "金额“abc”不是有效的数字" or "abc" in dialog.message.text()
+    assert dialog.p_amount.text() == "abc"  # refused: what was typed stays
     dialog.p_amount.setText("1,299.50")
     dialog.p_items.setText("修护面霜")
     dialog.p_add.click()
     settle(svc)
     assert dialog.message.text() == ""
+    assert dialog.p_amount.text() == "" and dialog.p_items.text() == ""
     assert dialog.purchase_table.rowCount() == 1
     assert dialog.purchase_table.item(0, 1).text() == "¥1,299.50"  # type: ignore[union-attr]
     assert "¥1,299.50" in dialog.summary.text()
