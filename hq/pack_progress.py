@@ -11,7 +11,7 @@ links for a segment without tags, no purchases without spend, recency or stage c
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from guide_app.domain.errors import UserError
 from guide_app.domain.merge import tag_active
-from guide_app.domain.packs import Manifest, parse_manifest
+from guide_app.domain.packs import Manifest, Segment, parse_manifest
 from guide_app.domain.pinyin_keys import sort_key
 from guide_app.domain.segment_eval import BookCustomer, BookTag, resolve_refs, targets
 from hq.models import Account, CampaignPack, Store, SyncRow
@@ -72,10 +72,14 @@ class _Book:
     tags: list[BookTag] = field(default_factory=list)
 
 
-def _books(session: Session, manifest: Manifest, store_ids: Collection[str]) -> dict[str, _Book]:
-    """Each store's customers as far as the segment looks at them, and its tags."""
-    seg = manifest.segment
-    refs = [*seg.tags.all_of, *seg.tags.any_of, *seg.tags.none_of]
+def _books(session: Session, segments: Collection[Segment], store_ids: Collection[str]) -> dict[str, _Book]:
+    """Each store's customers as far as any of the segments looks at them, and its tags (several
+    campaigns of a region share one read of the books)."""
+    refs = [r for seg in segments for r in (*seg.tags.all_of, *seg.tags.any_of, *seg.tags.none_of)]
+    birthdays = any(seg.birthday_months for seg in segments)
+    stages = any(seg.stages for seg in segments)
+    purchases = stages or any(seg.days_since_last_purchase is not None or seg.total_spend_cents is not None
+                              for seg in segments)
     conn = session.connection()
     books: dict[str, _Book] = {s: _Book() for s in store_ids}
     links: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -93,7 +97,7 @@ def _books(session: Session, manifest: Manifest, store_ids: Collection[str]) -> 
                 if tag_active(added, removed):
                     links[s][cid].add(tag_id)
     bought: dict[tuple[str, str], tuple[int, int]] = {}
-    if seg.days_since_last_purchase is not None or seg.total_spend_cents is not None or seg.stages:
+    if purchases:
         q = (select(SyncRow.store_id, SyncRow.customer_id, func.coalesce(func.sum(_int("amount_cents")), 0),
                     func.max(func.coalesce(_int("at"), 0)))
              .where(SyncRow.store_id.in_(store_ids), SyncRow.entity == "purchase", SyncRow.deleted_hlc.is_(None))
@@ -101,16 +105,16 @@ def _books(session: Session, manifest: Manifest, store_ids: Collection[str]) -> 
         bought = {(s, cid): (int(spent), int(last)) for s, cid, spent, last in conn.execute(q)}
     cols = [SyncRow.id, _text("owner_guide_id"), _text("consent_phone"), _text("consent_sms"),
             _text("consent_wechat")]
-    if seg.birthday_months:
+    if birthdays:
         cols.append(_text("birthday"))
-    if seg.stages:
+    if stages:
         cols += [_text("stage"), _int("created_at")]
     q = _live("customer", store_ids, *cols).where(func.coalesce(SyncRow.merged_into, "") == "",
                                                   func.coalesce(_text("merged_into"), "") == "")
     for s, cid, owner, *rest in conn.execute(q):
         consents, extra = rest[:3], rest[3:]
-        birthday = (extra.pop(0) or "") if seg.birthday_months else ""
-        stage, created = (extra[0] or "", int(extra[1] or 0)) if seg.stages else ("", 0)
+        birthday = (extra.pop(0) or "") if birthdays else ""
+        stage, created = (extra[0] or "", int(extra[1] or 0)) if stages else ("", 0)
         spent, last = bought.get((s, cid), (0, None))
         books[s].customers.append(BookCustomer(
             id=cid, owner_guide_id=owner or "", birthday=birthday, stage=stage, created_at=created,
@@ -120,11 +124,13 @@ def _books(session: Session, manifest: Manifest, store_ids: Collection[str]) -> 
     return books
 
 
-def _done_tasks(session: Session, pack_id: str, store_ids: Collection[str]) -> Iterable[tuple[str, str, str, str]]:
-    """(store, customer, task, outcome) of every task of the pack marked done."""
-    q = _live("campaign_task", store_ids, SyncRow.customer_id, _text("task_id"), _text("outcome")).where(
-        and_(_text("pack_id") == pack_id, _text("status") == "done"))
-    return ((s, cid, task or "", outcome or "") for s, cid, task, outcome in session.connection().execute(q))
+def _done_tasks(session: Session, pack_ids: Collection[str],
+                store_ids: Collection[str]) -> Iterable[tuple[str, str, str, str, str]]:
+    """(store, pack, customer, task, outcome) of every task of the packs marked done."""
+    q = _live("campaign_task", store_ids, _text("pack_id"), SyncRow.customer_id, _text("task_id"),
+              _text("outcome")).where(and_(_text("pack_id").in_(pack_ids), _text("status") == "done"))
+    return ((s, pack or "", cid, task or "", outcome or "")
+            for s, pack, cid, task, outcome in session.connection().execute(q))
 
 
 # --- progress ------------------------------------------------------------------------------------------
@@ -144,38 +150,55 @@ def progress_of(session: Session, manifest: Manifest, stores: list[Store], now_m
     """One row per store (in the order given) and owner guide with target customers, by guide name
     (pinyin order, as a Chinese user reads a list);
     ``guide_id`` keeps only that guide's rows."""
-    if not stores:
-        return []
-    ids = [s.id for s in stores]
-    books = _books(session, manifest, ids)
-    owners: dict[str, dict[str, str]] = {}
-    rows: dict[str, dict[str, GuideRow]] = {s.id: {} for s in stores}
+    return progress_many(session, [(manifest, stores)], now_ms, guide_id=guide_id)[0]
+
+
+def progress_many(session: Session, campaigns: Sequence[tuple[Manifest, list[Store]]], now_ms: int, *,
+                  guide_id: str | None = None) -> list[list[GuideRow]]:
+    """:func:`progress_of` for several campaigns (each with its stores), from one lean read of the
+    books of all their stores: a region's overview costs about one campaign's reads, not one per
+    campaign."""
+    all_ids = sorted({s.id for _m, stores in campaigns for s in stores})
+    if not all_ids:
+        return [[] for _c in campaigns]
+    books = _books(session, [m.segment for m, _s in campaigns], all_ids)
+    # (pack, store) -> customer -> owner guide, and -> guide -> row
+    owners: dict[tuple[str, str], dict[str, str]] = {}
+    rows: dict[tuple[str, str], dict[str, GuideRow]] = {}
     guide_ids: set[str] = set()
-    for store in stores:
-        book = books[store.id]
-        chosen = targets(manifest.segment, book.customers, book.tags, now_ms=now_ms)
-        owners[store.id] = {c.id: c.owner_guide_id for c in chosen}
-        for c in chosen:
-            if guide_id is not None and c.owner_guide_id != guide_id:
-                continue
-            row = rows[store.id].get(c.owner_guide_id)
-            if row is None:
-                row = rows[store.id][c.owner_guide_id] = GuideRow(store.id, store.name, c.owner_guide_id, "")
-                guide_ids.add(c.owner_guide_id)
-            row.targets += 1
-    for s, cid, task_id, outcome in _done_tasks(session, manifest.id, ids):
-        row = rows[s].get(owners[s].get(cid, ""))  # a customer no longer a target does not count
+    for manifest, stores in campaigns:
+        for store in stores:
+            key = (manifest.id, store.id)
+            book = books[store.id]
+            chosen = targets(manifest.segment, book.customers, book.tags, now_ms=now_ms)
+            owners[key] = {c.id: c.owner_guide_id for c in chosen}
+            mine = rows[key] = {}
+            for c in chosen:
+                if guide_id is not None and c.owner_guide_id != guide_id:
+                    continue
+                row = mine.get(c.owner_guide_id)
+                if row is None:
+                    row = mine[c.owner_guide_id] = GuideRow(store.id, store.name, c.owner_guide_id, "")
+                    guide_ids.add(c.owner_guide_id)
+                row.targets += 1
+    for s, pack, cid, task_id, outcome in _done_tasks(session, sorted({m.id for m, _s in campaigns}), all_ids):
+        key = (pack, s)
+        row = rows.get(key, {}).get(owners.get(key, {}).get(cid, ""))  # a customer no longer a target does not count
         if row is not None:
             row.done[task_id] = row.done.get(task_id, 0) + 1
             row.outcomes[outcome] += 1
     names = dict(session.execute(select(Account.id, Account.display_name).where(Account.id.in_(guide_ids))).all()) \
         if guide_ids else {}
-    out: list[GuideRow] = []
-    for store in stores:
-        for row in rows[store.id].values():
-            row.guide_name = names.get(row.guide_id, row.guide_id)
-            row.done = {task.id: row.done.get(task.id, 0) for task in manifest.tasks}
-        out += sorted(rows[store.id].values(), key=lambda r: (sort_key(r.guide_name), r.guide_name, r.guide_id))
+    out: list[list[GuideRow]] = []
+    for manifest, stores in campaigns:
+        mine_all: list[GuideRow] = []
+        for store in stores:
+            mine = rows[(manifest.id, store.id)]
+            for row in mine.values():
+                row.guide_name = names.get(row.guide_id, row.guide_id)
+                row.done = {task.id: row.done.get(task.id, 0) for task in manifest.tasks}
+            mine_all += sorted(mine.values(), key=lambda r: (sort_key(r.guide_name), r.guide_name, r.guide_id))
+        out.append(mine_all)
     return out
 
 

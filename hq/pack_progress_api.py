@@ -1,4 +1,6 @@
-"""``GET /v1/packs/{pack_id}/progress``: a campaign's completion per store and guide, in the caller's scope.
+"""``GET /v1/packs/{pack_id}/progress``: a campaign's completion per store and guide, in the caller's scope;
+``GET /v1/packs/progress``: every campaign that reaches the caller's scope with its totals (so a regional
+manager finds the campaigns HQ sent only to other stores of their region, which their PC never installs).
 
 Who sees what: a guide their own rows; a store manager the guides of the stores they work in; a
 regional manager every store of their region; HQ every store. Only stores the pack is published to
@@ -6,6 +8,7 @@ count, and a pack that is not published (withdrawn, unknown) or not published to
 caller's scope is a 404 that does not tell which of the two it was.
 """
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from typing import Annotated
@@ -14,12 +17,17 @@ from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guide_app.domain.codes import day_of_ms
 from guide_app.domain.packs import Manifest, parse_manifest
 from guide_app.sync.protocol import (
+    OVERVIEW_ENDED_DAYS,
+    PackOverviewItem,
+    PackOverviewResponse,
     PackProgressResponse,
     PackProgressRow,
     PackProgressStore,
     PackProgressTask,
+    PackRunState,
     ProgressScope,
 )
 from hq import auth
@@ -28,7 +36,7 @@ from hq.errors import ApiError, error_responses
 from hq.leaderboards import Clock, board_clock
 from hq.messages import MESSAGES_ZH
 from hq.models import Account, AccountStore, CampaignPack, Region, Store
-from hq.pack_progress import GuideRow, audience_stores, progress_of
+from hq.pack_progress import GuideRow, audience_stores, progress_many, progress_of
 
 MESSAGES_ZH.update({"pack_not_in_scope": "该活动没有投放到您负责的门店，或已被总部撤回"})
 
@@ -96,9 +104,63 @@ def progress_answer(session: Session, who: auth.Caller, pack_id: str, now_ms: in
     )
 
 
+_STATE_ORDER: dict[PackRunState, int] = {"running": 0, "upcoming": 1, "ended": 2}
+
+
+def _state(m: Manifest, today: dt.date) -> PackRunState:
+    return "upcoming" if today < m.valid_from else "ended" if today > m.valid_to else "running"
+
+
+def overview_answer(session: Session, who: auth.Caller, now_ms: int) -> PackOverviewResponse:
+    """The published campaigns reaching the caller's scope (ended ones for OVERVIEW_ENDED_DAYS more),
+    each with the totals its own progress answer would give, from one read of the books."""
+    scope, store_ids, guide_id = _scope(session, who)
+    today = day_of_ms(now_ms)
+    oldest_end = (today - dt.timedelta(days=OVERVIEW_ENDED_DAYS)).isoformat()
+    # one published version per pack id; the window is ISO text, so it compares as a date
+    packs = session.scalars(select(CampaignPack).where(CampaignPack.status == "published",
+                                                       CampaignPack.valid_to >= oldest_end)).all()
+    q = select(Store) if store_ids is None else select(Store).where(Store.id.in_(store_ids))
+    in_scope = list(session.scalars(q))
+    campaigns: list[tuple[CampaignPack, Manifest, list[Store]]] = []
+    for pack in packs:
+        manifest = parse_manifest(pack.manifest)
+        reached = [s for s in in_scope if manifest.audience.includes(s.id, s.region_id)]
+        if reached:
+            campaigns.append((pack, manifest, reached))
+    rows = progress_many(session, [(m, stores) for _p, m, stores in campaigns], now_ms, guide_id=guide_id)
+    items = [
+        PackOverviewItem(pack_id=p.id, version=p.version, title=p.title, valid_from=p.valid_from,
+                         valid_to=p.valid_to, state=_state(m, today), stores=len(stores), guides=len(mine),
+                         targets=sum(r.targets for r in mine), tasks=len(m.tasks),
+                         done=sum(n for r in mine for n in r.done.values()))
+        for (p, m, stores), mine in zip(campaigns, rows, strict=True)
+    ]
+    items.sort(key=lambda i: (_STATE_ORDER[i.state], _neg_day(i.valid_from), i.title, i.pack_id))
+    return PackOverviewResponse(scope=scope, ended_days=OVERVIEW_ENDED_DAYS, packs=items, as_of_ms=now_ms)
+
+
+def _neg_day(iso: str) -> int:
+    """Newest first in an ascending sort."""
+    return -dt.date.fromisoformat(iso).toordinal()
+
+
 def add_routes(v1: APIRouter, caller: Callable[..., auth.Caller], db_of: Callable[[Request], Database]) -> None:
-    """Add the route to HQ's ``/v1`` router, before ``/packs/{pack_id}/{version}`` (which would take
-    "progress" for a version and refuse it)."""
+    """Add the routes to HQ's ``/v1`` router, before ``/packs/{pack_id}/{version}`` (which would take
+    "progress" for a version and refuse it). ``/packs/progress`` has one segment fewer than both, so a
+    pack whose id is "progress" still has its own progress and archive."""
+
+    @v1.get("/packs/progress", response_model=PackOverviewResponse, tags=["packs"],
+            responses=error_responses(401, 403))
+    def get_overview(
+        request: Request,
+        who: Annotated[auth.Caller, Depends(caller)],
+        clock: Annotated[Clock, Depends(board_clock)],
+    ) -> PackOverviewResponse:
+        """The campaigns published to any store of the caller's scope (also those the asking PC's store
+        does not get) with their completion there; ended ones stay listed for ``ended_days`` days."""
+        with db_of(request).read() as session:
+            return overview_answer(session, who, clock.now_ms())
 
     @v1.get("/packs/{pack_id}/progress", response_model=PackProgressResponse, tags=["packs"],
             responses=error_responses(401, 403, 404))

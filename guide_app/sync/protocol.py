@@ -299,3 +299,40 @@ class PackProgressResponse(BaseModel):
     stores: list[PackProgressStore]  # by store name (pinyin order)
     rows: list[PackProgressRow]  # by store, then guide name (pinyin order)
     as_of_ms: int  # when HQ worked it out (from what the PCs had synced by then)
+
+
+# --- campaign overview: GET /v1/packs/progress ---------------------------------------------------
+PackRunState = Literal["upcoming", "running", "ended"]
+OVERVIEW_ENDED_DAYS = 30  # an ended campaign stays in the overview this many days after its last day
+
+
+class PackOverviewItem(BaseModel):
+    """One campaign published to stores of the caller's scope, with its completion there (the totals
+    of what ``GET /v1/packs/{pack_id}/progress`` answers the same caller)."""
+
+    pack_id: str
+    version: int
+    title: str
+    valid_from: str
+    valid_to: str
+    state: PackRunState  # by HQ's day in the org's zone
+    stores: int  # stores of the caller's scope it is published to
+    guides: int  # guides with target customers
+    targets: int
+    tasks: int
+    done: int  # (target customer, task) pairs done
+
+    def completion(self) -> float:
+        total = self.targets * self.tasks
+        return self.done / total if total else 0.0
+
+
+class PackOverviewResponse(BaseModel):
+    """The published campaigns that reach any store of the caller's scope, whether or not they reach
+    the store of the asking PC: running and upcoming ones, and ended ones for ``ended_days`` days after
+    their last day. Running first, then upcoming, then ended; newest start first within each."""
+
+    scope: ProgressScope
+    ended_days: int
+    packs: list[PackOverviewItem]
+    as_of_ms: int
