@@ -197,7 +197,8 @@ class CodeStat(Base):
 class LeaderboardSnapshot(Base):
     """The last copy of every board (or trend) HQ answered for the signed-in account, with its "as of"
     time, so the 业绩榜 opens offline and says how old it is. Local, replaced on each fetch. Campaign
-    progress (services/pack_progress.py) is kept here too: scope "pack", metric "progress"."""
+    progress (services/pack_progress.py) is kept here too: scope "pack", metric "progress" (one campaign)
+    or "overview" (the campaigns of the account's scope)."""
 
     __tablename__ = "leaderboard_snapshot"
     key: Mapped[str] = mapped_column(String(300), primary_key=True)  # account + every query parameter

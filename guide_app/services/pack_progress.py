@@ -3,6 +3,10 @@ kept on this PC with its "as of" time (in ``leaderboard_snapshot``, beside the b
 tab opens offline and says how old it is. A store manager with no saved copy still sees their store,
 worked out from this PC's own book; a regional manager's PC holds one store only, so they are told
 there is no copy instead of being shown a part as if it were the region.
+
+The overview (``GET /v1/packs/progress``) lists every campaign reaching the account's scope with its
+totals, also campaigns HQ did not send to this PC's store; it is kept the same way (metric
+"overview"), with no local fallback: a PC knows only the campaigns of its own store.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from guide_app.services.sync_service import SyncService
 from guide_app.sync.client import HqClient
 from guide_app.sync.errors import ForbiddenError, NotEnrolledError, RequestError, SyncError
 from guide_app.sync.protocol import (
+    PackOverviewResponse,
     PackProgressResponse,
     PackProgressRow,
     PackProgressStore,
@@ -41,6 +46,14 @@ class ProgressView:
         return self.source != "hq"
 
 
+@dataclass(frozen=True)
+class OverviewView:
+    answer: PackOverviewResponse
+    source: Literal["hq", "saved"]  # hq: fresh; saved: the copy kept at fetched_at
+    fetched_at: int
+    problem: str = ""  # why HQ's answer is not fresh (in the user's language)
+
+
 class PackProgressService:
     """Fetch-and-keep of campaign progress for the signed-in account (``sync`` None: no HQ)."""
 
@@ -53,6 +66,24 @@ class PackProgressService:
 
     def _key(self, pack_id: str) -> str:
         return f"{self.ctx.actor.guide_id}|pack-progress|{pack_id}"[:300]
+
+    def overview(self) -> OverviewView:
+        """HQ's list of the campaigns reaching the account's scope, saved for offline use; HQ
+        unreachable: the saved copy, else UserError (no copy); HQ refusing: UserError with its reason."""
+        key = f"{self.ctx.actor.guide_id}|pack-overview"
+        try:
+            answer = self._client().pack_overview()
+        except (ForbiddenError, RequestError) as exc:
+            raise UserError("campaign.overview.refused", reason=exc.message()) from exc
+        except SyncError as exc:
+            cached = self._cached(key)
+            if cached is None:
+                raise UserError("campaign.overview.no_copy", reason=exc.message()) from exc
+            return OverviewView(PackOverviewResponse.model_validate(cached.rows), "saved", cached.fetched_at,
+                                exc.message())
+        fetched = self.now_ms()
+        self._save(key, answer, fetched, "overview")
+        return OverviewView(answer, "hq", fetched)
 
     def progress(self, pack_id: str) -> ProgressView:
         """HQ's answer, saved for offline use; HQ unreachable: the saved copy, else (store manager)
@@ -111,12 +142,13 @@ class PackProgressService:
                 s.expunge(row)
             return row
 
-    def _save(self, key: str, answer: PackProgressResponse, fetched: int) -> None:
+    def _save(self, key: str, answer: PackProgressResponse | PackOverviewResponse, fetched: int,
+              metric: str = "progress") -> None:
         payload = answer.model_dump(mode="json")
         with self.ctx.db.write() as s:
             row = s.get(LeaderboardSnapshot, key)
             if row is None:
-                s.add(LeaderboardSnapshot(key=key, account_id=self.ctx.actor.guide_id, scope="pack", metric="progress",
+                s.add(LeaderboardSnapshot(key=key, account_id=self.ctx.actor.guide_id, scope="pack", metric=metric,
                                           period="campaign", as_of=answer.as_of_ms, rows=payload, fetched_at=fetched))
             else:
                 row.as_of, row.rows, row.fetched_at = answer.as_of_ms, payload, fetched

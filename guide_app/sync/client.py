@@ -41,6 +41,7 @@ from guide_app.sync.protocol import (
     LoginRequest,
     LoginResponse,
     PackListResponse,
+    PackOverviewResponse,
     PackProgressResponse,
     PullResponse,
     PushRequest,
@@ -228,6 +229,11 @@ class HqClient:
     # --- campaign packs ---------------------------------------------------------------------------
     def list_packs(self) -> PackListResponse:
         return self._authed("GET", "/v1/packs", PackListResponse)
+
+    def pack_overview(self) -> PackOverviewResponse:
+        """Every campaign reaching a store of the signed-in account's scope, with its completion there
+        (also campaigns this PC's store does not get)."""
+        return self._authed("GET", "/v1/packs/progress", PackOverviewResponse)
 
     def pack_progress(self, pack_id: str) -> PackProgressResponse:
         """A campaign's completion per store and guide, in the signed-in account's scope."""

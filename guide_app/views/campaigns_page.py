@@ -7,6 +7,12 @@ for the selected customer) and progress: every user sees their own line; manager
 per store (regional manager, HQ) with a drill-down to the guides of a store, or per guide of their
 store (store manager), saved on this PC so it opens offline with its "as of" time.
 
+Regional managers and HQ also get a 区域活动进度 (全公司活动进度) list: every campaign HQ sent to a store of
+their scope, from ``GET /v1/packs/progress``, also the ones their PC never installs (it installs only
+its own store's). Picking one that is installed shows it in full with the progress tab open; picking
+one that is not shows only its progress, and says so. Enter in the list moves on to the progress;
+Backspace in the store summary comes back to the list.
+
 Mount it in the main window with one line:
 ``CampaignsPage(services.ctx, services.runner, packs_dir=services.data_dir / "packs", sync=...)``.
 Book reads run on the runner's DB thread, the progress fetch on its network thread. Call
@@ -49,16 +55,30 @@ from guide_app.domain.packs import Material
 from guide_app.i18n import tr
 from guide_app.services.campaigns import CampaignService, Target
 from guide_app.services.context import AppContext
-from guide_app.services.pack_progress import PackProgressService, ProgressView
+from guide_app.services.pack_progress import OverviewView, PackProgressService, ProgressView
 from guide_app.services.packs import InstalledPack, PackService, Refusal
 from guide_app.services.sync_service import SyncService
-from guide_app.sync.protocol import PackProgressRow, PackProgressStore, completion
+from guide_app.sync.protocol import (
+    OVERVIEW_ENDED_DAYS,
+    PackOverviewItem,
+    PackProgressRow,
+    PackProgressStore,
+    completion,
+)
 from guide_app.tasks import TaskRunner
+from guide_app.views.campaign_overview import (
+    OpenList,
+    facts_text,
+    has_overview,
+    item_text,
+    overview_name,
+    state_text,
+)
 from guide_app.views.campaign_targets_model import ID_ROLE, TargetsModel
 from guide_app.views.formatting import day_time, error_text
 from guide_app.views.pack_progress_model import STORE_ROLE, ProgressModel, percent
 
-LISTS = ("running", "history", "refused")
+LISTS = ("running", "history", "refused")  # then "overview" for regional managers and HQ
 PACK_ROLE = Qt.ItemDataRole.UserRole + 1
 OFFLINE_STYLE = "color: #e65100;"
 ERROR_STYLE = "color: #c62828;"
@@ -110,6 +130,9 @@ class CampaignsPage(QWidget):
         self.campaigns = CampaignService(ctx, self.packs)
         self.progress_service = PackProgressService(ctx, sync, self.campaigns)
         self._is_manager = bool(ctx.actor.is_manager)
+        self._has_overview = has_overview(ctx.actor.role)
+        self._overview: OverviewView | None = None  # HQ's campaigns of the scope (or the saved copy)
+        self._remote: PackOverviewItem | None = None  # the overview's campaign shown, not installed here
         self._lists = PackLists([], [], [])
         self._detail: PackDetail | None = None
         self._select_after_load: str | None = None
@@ -119,14 +142,23 @@ class CampaignsPage(QWidget):
         self.loads_done = 0  # list loads delivered (tests wait on it)
         self.details_done = 0  # detail loads delivered
         self.progress_loads = 0  # progress answers (or failures) delivered
+        self.overview_loads = 0  # overview answers (or failures) delivered
 
         # -- left: which list, the list, install -------------------------------------------
         self.which = QComboBox()
         for name in LISTS:
             self.which.addItem(tr(f"campaign.ui.list.{name}"), name)
-        self.which.currentIndexChanged.connect(self._fill_list)
-        self.list = QListWidget()
+        if self._has_overview:
+            self.which.addItem(overview_name(ctx.actor.role), "overview")
+        self.which.currentIndexChanged.connect(self._list_changed)
+        self.list = OpenList()
         self.list.currentItemChanged.connect(lambda _cur, _prev: self._pack_selected())
+        self.list.opened.connect(self._open_from_list)
+        self.overview_state = QLabel()
+        self.overview_state.setWordWrap(True)
+        self.overview_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.overview_refresh = QPushButton(tr("campaign.progress.refresh"))
+        self.overview_refresh.clicked.connect(self.load_overview)
         self.install_button = QPushButton(tr("campaign.ui.install_file"))
         self.install_button.setToolTip(tr("campaign.ui.install_file_hint"))
         self.install_button.clicked.connect(self._choose_file)
@@ -138,6 +170,8 @@ class CampaignsPage(QWidget):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(self.which)
         lv.addWidget(self.list, 1)
+        lv.addWidget(self.overview_state)
+        lv.addWidget(self.overview_refresh)
         lv.addWidget(self.install_button)
 
         # -- right: nothing selected / a pack / a refusal -----------------------------------
@@ -165,6 +199,7 @@ class CampaignsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
+        self._show_list_tools()
         self._update_actions()
 
     # ------------------------------------------------------------------ building
@@ -178,8 +213,12 @@ class CampaignsPage(QWidget):
         self.facts.setWordWrap(True)
         self.description = QLabel()
         self.description.setWordWrap(True)
-        for lab in (self.title, self.facts, self.description):
+        self.remote_note = QLabel(tr("campaign.overview.not_installed"))  # an overview campaign not on this PC
+        self.remote_note.setWordWrap(True)
+        self.remote_note.setStyleSheet(OFFLINE_STYLE)
+        for lab in (self.title, self.facts, self.description, self.remote_note):
             v.addWidget(lab)
+        self.remote_note.setVisible(False)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_targets(), tr("campaign.ui.tab.targets"))
         self.tabs.addTab(self._build_materials(), tr("campaign.ui.tab.materials"))
@@ -358,12 +397,16 @@ class CampaignsPage(QWidget):
         super().showEvent(event)
         self._progress_pack = None  # HQ's figures may have moved on while the page was away
         self.reload()
+        if self._overview_mode():
+            self.load_overview()
 
     def synced(self) -> None:
         """A sync round finished: packs may have come or gone, and HQ's progress moved on."""
         self._progress_pack = None
         if self.isVisible():
             self.reload()
+            if self._overview_mode():
+                self.load_overview()
 
     def reload(self) -> None:
         if self._select_after_load is None and self._detail is not None:
@@ -394,6 +437,15 @@ class CampaignsPage(QWidget):
                 item.setData(PACK_ROLE, r)
                 item.setToolTip(error_text(r.error))
                 self.list.addItem(item)
+        elif which == "overview":
+            installed = self._installed_ids()
+            for o in self._overview.answer.packs if self._overview is not None else []:
+                item = QListWidgetItem(item_text(o, o.pack_id in installed))
+                item.setData(PACK_ROLE, o.pack_id)
+                item.setToolTip(facts_text(o))
+                self.list.addItem(item)
+                if o.pack_id == keep:
+                    self.list.setCurrentItem(item)
         else:
             packs = self._lists.running if which == "running" else self._lists.history
             for p in packs:
@@ -416,6 +468,16 @@ class CampaignsPage(QWidget):
     def _pack_selected(self) -> None:
         item = self.list.currentItem()
         data = item.data(PACK_ROLE) if item is not None else None
+        remote = self._overview_item(data) if isinstance(data, str) and data not in self._installed_ids() else None
+        self._show_remote(remote)
+        if remote is not None:
+            self.detail_stack.setCurrentIndex(1)
+            self._detail = None
+            self._update_actions()
+            self._maybe_load_progress()
+            return
+        if isinstance(data, str) and self._overview_mode():
+            self.tabs.setCurrentWidget(self.progress_tab)  # the overview is about progress
         if isinstance(data, Refusal):
             self.refusal_text.setText(tr("campaign.ui.refused_detail", name=data.title or data.source,
                                          version=data.version, at=day_time(data.at), reason=error_text(data.error)))
@@ -425,8 +487,7 @@ class CampaignsPage(QWidget):
             self._load_detail()
             return
         else:
-            which = self.which.currentData()
-            self.empty.setText(tr(f"campaign.ui.none_{which}"))
+            self.empty.setText(self._empty_text())
             self.detail_stack.setCurrentIndex(0)
         self._detail = None
         self._update_actions()
@@ -450,6 +511,8 @@ class CampaignsPage(QWidget):
 
     def _detail_loaded(self, d: PackDetail, keep_customer: str | None) -> None:
         self.details_done += 1
+        if d.pack.id != self.current_pack_id():
+            return  # another campaign was picked meanwhile (one of the overview's, not on this PC)
         self._detail = d
         m = d.pack.manifest
         self.title.setText(f"{m.title}  v{m.version}")
@@ -677,8 +740,9 @@ class CampaignsPage(QWidget):
     # ------------------------------------------------------------------ progress from HQ (managers)
     def _maybe_load_progress(self) -> None:
         """Ask HQ when a manager looks at the progress tab of a pack not asked for yet."""
-        if (self._is_manager and self._detail is not None and self.tabs.currentWidget() is self.progress_tab
-                and self._progress_pack != self._detail.pack.id):
+        shown = self._detail.pack.id if self._detail is not None else self._remote.pack_id if self._remote else None
+        if (self._is_manager and shown is not None and self.tabs.currentWidget() is self.progress_tab
+                and self._progress_pack != shown):
             self.load_progress()
 
     def load_progress(self) -> None:
@@ -758,6 +822,8 @@ class CampaignsPage(QWidget):
             self.progress_totals.setText(self._guides_text(store, rows, tasks))
         self.progress_back.setVisible(several and store is not None)
         self.progress_hint.setVisible(several and store is None and bool(a.stores))
+        self.progress_hint.setText(tr("campaign.progress.drill_hint_overview" if self._overview_mode()
+                                      else "campaign.progress.drill_hint"))
         if self.progress_model.rowCount():
             self.progress.selectRow(0)
 
@@ -789,8 +855,11 @@ class CampaignsPage(QWidget):
             self.progress.setFocus()
 
     def progress_up(self) -> None:
-        """From a store's guides back to the stores, with that store selected."""
+        """From a store's guides back to the stores, with that store selected; from the stores back to
+        the overview's list of campaigns."""
         if self._progress_store is None or not self._several_stores():
+            if self._overview_mode():
+                self.list.setFocus()
             return
         came_from, self._progress_store = self._progress_store, None
         self._show_progress_level()
@@ -798,6 +867,87 @@ class CampaignsPage(QWidget):
             if self.progress_model.data(self.progress_model.index(row, 0), STORE_ROLE) == came_from:
                 self.progress.selectRow(row)
         self.progress.setFocus()
+
+    # ------------------------------------------------------------------ the overview (regional managers, HQ)
+    def _overview_mode(self) -> bool:
+        return self.which.currentData() == "overview"
+
+    def _installed_ids(self) -> set[str]:
+        return {p.id for p in (*self._lists.running, *self._lists.history) if p.status != "withdrawn"}
+
+    def _overview_item(self, pack_id: str) -> PackOverviewItem | None:
+        if not self._overview_mode() or self._overview is None:
+            return None
+        return next((o for o in self._overview.answer.packs if o.pack_id == pack_id), None)
+
+    def _list_changed(self) -> None:
+        self._show_list_tools()
+        self._fill_list()
+        if self._overview_mode():
+            self.load_overview()
+
+    def _show_list_tools(self) -> None:
+        overview = self._overview_mode()
+        self.overview_state.setVisible(overview)
+        self.overview_refresh.setVisible(overview)
+        self.install_button.setVisible(not overview)
+
+    def _empty_text(self) -> str:
+        which = self.which.currentData()
+        if which == "overview" and self._overview is None:
+            return self.overview_state.text()  # on its way, or why there is no list
+        text = tr(f"campaign.ui.none_{which}", days=OVERVIEW_ENDED_DAYS)
+        if self._has_overview and which in ("running", "history"):
+            text += "\n\n" + tr("campaign.ui.see_overview", list=overview_name(self.ctx.actor.role))
+        return text
+
+    def load_overview(self) -> None:
+        """Ask HQ for the campaigns of the scope (on the network thread)."""
+        if not self._has_overview:
+            return
+        self.overview_state.setStyleSheet("")
+        self.overview_state.setText(tr("campaign.overview.loading"))
+        self.overview_refresh.setEnabled(False)
+        self.runner.run_net(lambda _c: self.progress_service.overview(), on_done=self._overview_loaded,
+                            on_error=self._overview_failed, owner=self, key=f"campaigns.overview.{id(self)}")
+
+    def _overview_loaded(self, view: OverviewView) -> None:
+        self.overview_loads += 1
+        self.overview_refresh.setEnabled(True)
+        self._overview = view
+        self.overview_state.setStyleSheet("" if view.source == "hq" else OFFLINE_STYLE)
+        self.overview_state.setText(state_text(view))
+        if self._overview_mode():
+            self._progress_pack = None  # the campaign shown: its figures may have moved on too
+            self._fill_list()
+
+    def _overview_failed(self, exc: BaseException) -> None:
+        self.overview_loads += 1
+        self.overview_refresh.setEnabled(True)
+        self._overview = None
+        self.overview_state.setStyleSheet(ERROR_STYLE)
+        self.overview_state.setText(error_text(exc))
+        if self._overview_mode():
+            self._fill_list()
+
+    def _show_remote(self, item: PackOverviewItem | None) -> None:
+        """A campaign of the overview that this PC does not have: its facts and progress, nothing else."""
+        self._remote = item
+        for tab in range(self.tabs.count()):
+            self.tabs.setTabVisible(tab, item is None or self.tabs.widget(tab) is self.progress_tab)
+        self.remote_note.setVisible(item is not None)
+        if item is None:
+            return
+        self.tabs.setCurrentWidget(self.progress_tab)
+        self.title.setText(f"{item.title}  v{item.version}")
+        self.facts.setText(facts_text(item))
+        self.description.setVisible(False)
+
+    def _open_from_list(self) -> None:
+        """Enter on a campaign of the overview: on to its store summary."""
+        if self._overview_mode() and self.detail_stack.currentIndex() == 1:
+            self.tabs.setCurrentWidget(self.progress_tab)
+            self.progress.setFocus()
 
     # ------------------------------------------------------------------ install from a file
     def _choose_file(self) -> None:
