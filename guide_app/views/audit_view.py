@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,9 +22,9 @@ from guide_app.i18n import tr
 from guide_app.services.audit import ACTIONS, AuditEntry, AuditService
 from guide_app.views.app_services import AppServices
 from guide_app.views.formatting import day_time, error_text
+from guide_app.views.list_model import ListTableModel
 
 COLUMNS = ("at", "actor", "action", "detail")
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def describe(entry: AuditEntry) -> str:
@@ -41,37 +41,18 @@ def describe(entry: AuditEntry) -> str:
     return tr("security.audit.detail_customer")
 
 
-class AuditModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[AuditEntry] = []
+class AuditModel(ListTableModel[AuditEntry]):
+    columns = COLUMNS
+    header_prefix = "security.audit.col."
 
-    def set_entries(self, entries: list[AuditEntry]) -> None:
-        self.beginResetModel()
-        self.entries = list(entries)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            return tr(f"security.audit.col.{COLUMNS[section]}")
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+    def cell(self, e: AuditEntry, column: str, role: int) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
-        e = self.entries[index.row()]
-        col = COLUMNS[index.column()]
-        if col == "at":
+        if column == "at":
             return day_time(e.at)
-        if col == "actor":
+        if column == "actor":
             return e.actor_name or e.actor_id
-        if col == "action":
+        if column == "action":
             return tr(f"security.audit.action.{e.action}")
         return describe(e)
 
@@ -117,5 +98,5 @@ class AuditDialog(QDialog):
 
     def reload(self) -> None:
         action = str(self.action.currentData() or "")
-        self.services.runner.run_db(lambda _c: self.audit.entries(action=action), on_done=self.model.set_entries,
+        self.services.runner.run_db(lambda _c: self.audit.entries(action=action), on_done=self.model.set_rows,
                                     on_error=lambda exc: self.error.setText(error_text(exc)), owner=self)

@@ -3,25 +3,26 @@ previous rank; the caller's own row is bold on a tinted background."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from guide_app.i18n import tr
 from guide_app.services.boards import format_change, format_value
 from guide_app.sync.protocol import LeaderboardRow
+from guide_app.views.list_model import ListTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("rank", "name", "value", "change", "prev_rank")
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's guide, store or region id
 ME_BRUSH = QBrush(QColor("#fff3e0"))
 UP, DOWN = QColor("#2e7d32"), QColor("#c62828")
 
 
-class BoardModel(QAbstractTableModel):
-    def __init__(self, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+class BoardModel(ListTableModel[LeaderboardRow]):
+    columns = COLUMNS
+    header_prefix = "boards.col."
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.metric = "new_customers"
-        self._rows: list[LeaderboardRow] = []
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -31,25 +32,7 @@ class BoardModel(QAbstractTableModel):
         self._rows = list(rows)
         self.endResetModel()
 
-    def row_at(self, row: int) -> LeaderboardRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return tr(f"boards.col.{COLUMNS[section]}")
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) or not (0 <= index.column() < len(COLUMNS)):
-            return None
-        r = self._rows[index.row()]
-        column = COLUMNS[index.column()]
+    def cell(self, r: LeaderboardRow, column: str, role: int) -> object:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == "rank":
                 return str(r.rank)

@@ -33,6 +33,7 @@ from guide_app.services.codes import (
     CodeInfo,
     StatDay,
 )
+from guide_app.views.list_model import ListTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -64,18 +65,9 @@ def expiry_text(expires_at: int | None) -> str:
     return dt.datetime.fromtimestamp(expires_at / 1000, ORG_TZ).strftime("%Y-%m-%d")
 
 
-class CodesTableModel(QAbstractTableModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[CodeInfo] = []
-
-    def set_rows(self, rows: Sequence[CodeInfo]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[CodeInfo]:
-        return list(self._rows)
+class CodesTableModel(ListTableModel[CodeInfo]):
+    columns = CODE_COLUMNS
+    header_prefix = "code.col."
 
     def info(self, row: int) -> CodeInfo:
         return self._rows[row]
@@ -86,23 +78,7 @@ class CodesTableModel(QAbstractTableModel):
                 return i
         return -1
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(CODE_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if 0 <= section < len(CODE_COLUMNS):
-                return tr(f"code.col.{CODE_COLUMNS[section]}")
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        info = self._rows[index.row()]
-        col = CODE_COLUMNS[index.column()]
+    def cell(self, info: CodeInfo, col: str, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(info, col)
         if role == ID_ROLE:

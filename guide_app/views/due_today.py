@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,55 +23,34 @@ from guide_app.i18n import tr
 from guide_app.services.book_records import FollowUpRecord
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
+from guide_app.views.list_model import Index, ListTableModel
 
 DUE_COLUMNS = ("next_at", "customer", "kind", "note", "by")
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-class DueModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.records: list[FollowUpRecord] = []
+class DueModel(ListTableModel[FollowUpRecord]):
+    columns = DUE_COLUMNS
+    header_prefix = "ui.due.col."
 
-    def set_records(self, records: list[FollowUpRecord]) -> None:
-        self.beginResetModel()
-        self.records = list(records)
-        self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(DUE_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(DUE_COLUMNS):
-            return tr(f"ui.due.col.{DUE_COLUMNS[section]}")
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+    def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.records):
-            return None
-        rec = self.records[index.row()]
-        col = DUE_COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.ForegroundRole and col == "next_at" and rec.next_at < dt.date.today().isoformat():
+    def cell(self, rec: FollowUpRecord, column: str, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and column == "next_at" and rec.next_at < dt.date.today().isoformat():
             return QColor("#c62828")  # overdue
         if role == Qt.ItemDataRole.UserRole:
             return rec
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if col == "next_at":
+        if column == "next_at":
             return rec.next_at
-        if col == "customer":
+        if column == "customer":
             return rec.customer_name
-        if col == "kind":
+        if column == "kind":
             return tr(f"ui.followup.{rec.kind}")
-        if col == "note":
+        if column == "note":
             return rec.note
         return rec.guide_name
 
@@ -133,7 +112,7 @@ class DueTodayPanel(QWidget):
         self.services.runner.run_db(load, on_done=self._loaded, owner=self, key="due-today")
 
     def _loaded(self, records: list[FollowUpRecord]) -> None:
-        self.model.set_records(records)
+        self.model.set_rows(records)
         self.view.setVisible(bool(records))
         self.empty.setVisible(not records)
         self._update_buttons()

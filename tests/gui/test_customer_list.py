@@ -36,7 +36,7 @@ def test_models_pass_the_model_tester(qtbot: QtBot, qtmodeltester: object, servi
     settle(services)  # pages requested by the tester arrive; the rows must still check out
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     due = DueModel()
-    due.set_records(services.follow_ups.due_today())
+    due.set_rows(services.follow_ups.due_today())
     assert due.rowCount() > 0
     qtmodeltester.check(due)  # type: ignore[attr-defined]
 
