@@ -4,12 +4,13 @@ reason and for the word 删除 / ERASE typed to confirm, since it cannot be undo
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from guide_app.i18n import tr
 from guide_app.services.erase import REASON_MAX, EraseService
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
+from guide_app.views.form_dialog import error_label, ok_cancel, stack
 from guide_app.views.formatting import error_text
 
 
@@ -32,24 +33,14 @@ class EraseDialog(QDialog):
         form = QFormLayout()
         form.addRow(tr("security.erase_ui.reason"), self.reason)
         form.addRow(tr("security.erase_ui.confirm", word=tr("security.erase_ui.confirm_word")), self.confirm)
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.error = error_label()
+        self.buttons = ok_cancel(tr("security.erase_ui.do_erase"), tr("ui.cancel"), self.submit, self.reject,
+                                 emphasis="danger")
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(tr("security.erase_ui.do_erase"))
-        ok.setProperty("danger", True)
         ok.setEnabled(False)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("ui.cancel"))
         self.confirm.textChanged.connect(
             lambda t: ok.setEnabled(t.strip() == tr("security.erase_ui.confirm_word")))
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        stack(self, text, form, self.error, self.buttons)
 
     def submit(self) -> None:
         reason = self.reason.text()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QWidget
 
 from guide_app.domain.errors import UserError
 from guide_app.i18n import tr
 from guide_app.services.context import Actor
+from guide_app.views.form_dialog import error_label, ok_cancel, stack
 from guide_app.views.formatting import error_text
 
 
@@ -26,24 +27,12 @@ class FirstRunDialog(QDialog):
         self.store_name.setPlaceholderText(tr("ui.first_run.store_placeholder"))
         self.guide_name = QLineEdit()
         self.guide_name.setPlaceholderText(tr("ui.first_run.guide_placeholder"))
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         form = QFormLayout()
         form.addRow(tr("ui.first_run.store"), self.store_name)
         form.addRow(tr("ui.first_run.guide"), self.guide_name)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(tr("ui.first_run.start"))
-        ok.setProperty("primary", True)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("ui.first_run.quit"))
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        buttons = ok_cancel(tr("ui.first_run.start"), tr("ui.first_run.quit"), self.submit, self.reject)
+        stack(self, intro, form, self.error, buttons)
 
     def submit(self) -> None:
         # a few rows in a fresh file before any window exists: no need for the DB thread here

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -27,6 +25,7 @@ from guide_app.services.context import Actor
 from guide_app.services.sync_service import SyncService
 from guide_app.sync.errors import SyncError
 from guide_app.tasks import TaskControl, TaskRunner
+from guide_app.views.form_dialog import error_label, ok_cancel, stack
 from guide_app.views.formatting import error_text
 
 log = logging.getLogger(__name__)
@@ -81,22 +80,9 @@ class LoginDialog(QDialog):
         self.note = QLabel(tr("sync.ui.memory_tokens") if service.memory_tokens else "")
         self.note.setWordWrap(True)
         self.note.setVisible(service.memory_tokens)
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(tr("sync.ui.login"))
-        ok.setProperty("primary", True)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("sync.ui.cancel"))
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.note)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.error = error_label()
+        self.buttons = ok_cancel(tr("sync.ui.login"), tr("sync.ui.cancel"), self.submit, self.reject)
+        stack(self, intro, form, self.note, self.error, self.buttons)
         (self.password if self.username.text() else self.username).setFocus()
 
     def _pick_demo(self, index: int) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QWidget
 
 from guide_app.domain.pins import PIN_MAX, PIN_MIN
 from guide_app.i18n import tr
 from guide_app.services.accounts import AccountService
 from guide_app.tasks import TaskControl, TaskRunner
+from guide_app.views.form_dialog import error_label, ok_cancel, stack
 from guide_app.views.formatting import error_text
 
 
@@ -36,21 +37,9 @@ class SetPinDialog(QDialog):
         form = QFormLayout()
         form.addRow(tr("security.ui.pin"), self.pin)
         form.addRow(tr("security.ui.pin_again"), self.confirm)
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(tr("security.ui.save_pin"))
-        ok.setProperty("primary", True)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("ui.cancel"))
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.error = error_label()
+        self.buttons = ok_cancel(tr("security.ui.save_pin"), tr("ui.cancel"), self.submit, self.reject)
+        stack(self, intro, form, self.error, self.buttons)
         self.pin.setFocus()
 
     def submit(self) -> None:

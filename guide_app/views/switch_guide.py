@@ -8,19 +8,18 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from guide_app.i18n import tr
 from guide_app.services.accounts import PcUser
 from guide_app.services.context import Actor
+from guide_app.views.form_dialog import error_label, ok_cancel, stack
 
 
 class GuideMenuButton(QToolButton):
@@ -74,16 +73,7 @@ class AddGuideDialog(QDialog):
         form.addRow(tr("security.ui.new_guide_name"), self.name)
         form.addRow(tr("security.ui.approving_manager"), self.manager)
         form.addRow(tr("security.ui.manager_pin"), self.pin)
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("security.ui.add_guide_ok"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("ui.cancel"))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.error = error_label()
+        self.buttons = ok_cancel(tr("security.ui.add_guide_ok"), tr("ui.cancel"), self.accept, self.reject,
+                                 emphasis=None)
+        stack(self, intro, form, self.error, self.buttons)

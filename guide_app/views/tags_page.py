@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -30,6 +29,7 @@ from guide_app.i18n import tr
 from guide_app.services.tags import TagGroupInfo, TagInfo
 from guide_app.tasks import TaskControl
 from guide_app.views.app_services import AppServices
+from guide_app.views.form_dialog import error_label, ok_cancel, stack
 from guide_app.views.formatting import error_text
 from guide_app.views.theme import icon
 
@@ -63,23 +63,14 @@ class GroupDialog(QDialog):
         self.multi.addItem(tr("ui.tags.multi"), True)
         self.multi.addItem(tr("ui.tags.single"), False)
         self.multi.setCurrentIndex(0 if (group is None or group.multi) else 1)
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         form = QFormLayout()
         form.addRow(tr("ui.tags.group_name"), self.name)
         form.addRow(tr("ui.tags.color"), self.color_button)
         form.addRow(tr("ui.tags.scope"), self.scope)
         form.addRow(tr("ui.tags.mode"), self.multi)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("ui.save"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("ui.cancel"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        buttons = ok_cancel(tr("ui.save"), tr("ui.cancel"), self.accept, self.reject, emphasis=None)
+        stack(self, form, self.error, buttons)
         self.setMinimumSize(400, 280)
 
     def _paint_color(self) -> None:
