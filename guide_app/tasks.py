@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
@@ -114,6 +114,18 @@ class TaskHandle(Generic[T]):
         return self.owner is None or shiboken6.isValid(self.owner)
 
 
+class TaskCallbacks(TypedDict, Generic[T], total=False):
+    """How a task's outcome comes back: every callback runs on the GUI thread, and none once ``owner``
+    is deleted. A new task with the ``key`` of one not yet finished cancels that one."""
+
+    on_done: Callable[[T], None] | None
+    on_error: Callable[[BaseException], None] | None
+    on_progress: Callable[[int, int], None] | None
+    on_cancelled: Callable[[], None] | None
+    owner: QObject | None
+    key: str | None
+
+
 class _Relay(QObject):
     """Lives on the GUI thread; a worker emits ``deliver`` and the slot runs there (queued)."""
 
@@ -146,45 +158,22 @@ class TaskRunner(QObject):
         self._closed = False
 
     # -- submitting -------------------------------------------------------------------------
-    def run_db(
-        self,
-        fn: Callable[[TaskControl], T],
-        *,
-        on_done: Callable[[T], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        on_progress: Callable[[int, int], None] | None = None,
-        on_cancelled: Callable[[], None] | None = None,
-        owner: QObject | None = None,
-        key: str | None = None,
-    ) -> TaskHandle[T]:
+    def run_db(self, fn: Callable[[TaskControl], T], **how: Unpack[TaskCallbacks[T]]) -> TaskHandle[T]:
         """Run ``fn`` on the DB thread (every write and every slow read)."""
-        return self._submit(self._db, fn, on_done, on_error, on_progress, on_cancelled, owner, key)
+        return self._submit(self._db, fn, how)
 
-    def run_net(
-        self,
-        fn: Callable[[TaskControl], T],
-        *,
-        on_done: Callable[[T], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        on_progress: Callable[[int, int], None] | None = None,
-        on_cancelled: Callable[[], None] | None = None,
-        owner: QObject | None = None,
-        key: str | None = None,
-    ) -> TaskHandle[T]:
+    def run_net(self, fn: Callable[[TaskControl], T], **how: Unpack[TaskCallbacks[T]]) -> TaskHandle[T]:
         """Run ``fn`` on the network thread (HQ calls)."""
-        return self._submit(self._net, fn, on_done, on_error, on_progress, on_cancelled, owner, key)
+        return self._submit(self._net, fn, how)
 
-    def _submit(
-        self,
-        executor: ThreadPoolExecutor,
-        fn: Callable[[TaskControl], T],
-        on_done: Callable[[T], None] | None,
-        on_error: Callable[[BaseException], None] | None,
-        on_progress: Callable[[int, int], None] | None,
-        on_cancelled: Callable[[], None] | None,
-        owner: QObject | None,
-        key: str | None,
-    ) -> TaskHandle[T]:
+    def _submit(self, executor: ThreadPoolExecutor, fn: Callable[[TaskControl], T],
+                how: TaskCallbacks[T]) -> TaskHandle[T]:
+        unknown = how.keys() - TaskCallbacks.__optional_keys__
+        if unknown:  # a misspelt callback would otherwise be dropped without a word
+            raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        key = how.get("key")
+        on_done, on_error = how.get("on_done"), how.get("on_error")
+        on_progress, on_cancelled, owner = how.get("on_progress"), how.get("on_cancelled"), how.get("owner")
         token = CancelToken()
         handle: TaskHandle[T] = TaskHandle(token, owner, on_done, on_error, on_progress, on_cancelled)
         if self._closed:

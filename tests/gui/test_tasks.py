@@ -139,3 +139,11 @@ def test_work_submitted_after_shutdown_is_dropped_quietly(qtbot: QtBot) -> None:
     handle = runner.run_db(lambda _c: 1, on_done=got.append)
     qtbot.wait(20)
     assert handle.cancelled and got == [] and runner.pending == 0
+
+
+def test_a_misspelt_callback_is_refused_before_anything_runs(runner: TaskRunner) -> None:
+    ran: list[str] = []
+    for submit in (runner.run_db, runner.run_net):
+        with pytest.raises(TypeError, match="on_dnoe"):
+            submit(lambda _c: ran.append("ran"), on_dnoe=print)  # type: ignore[call-arg]
+    assert runner.pending == 0 and ran == []
