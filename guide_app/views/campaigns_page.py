@@ -518,6 +518,9 @@ class CampaignsPage(QWidget):
         self.title.setText(f"{m.title}  v{m.version}")
         self.facts.setText(tr("campaign.ui.facts", start=m.valid_from.isoformat(), end=m.valid_to.isoformat(),
                               status=tr(f"pack.status.{d.pack.status}"), targets=len(d.targets)))
+        seen_from_overview = self._overview_item(d.pack.id)
+        if seen_from_overview is not None:  # HQ's figures for the manager's stores, as in the list
+            self.facts.setText(facts_text(seen_from_overview))
         self.description.setText(m.description)
         self.description.setVisible(bool(m.description))
         self.targets_model.set_rows(d.targets, list(m.tasks), d.guides)
@@ -891,6 +894,7 @@ class CampaignsPage(QWidget):
         self.overview_state.setVisible(overview)
         self.overview_refresh.setVisible(overview)
         self.install_button.setVisible(not overview)
+        self.list.setSpacing(4 if overview else 0)  # several two-line campaigns read as one block otherwise
 
     def _empty_text(self) -> str:
         which = self.which.currentData()

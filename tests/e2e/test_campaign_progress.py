@@ -132,6 +132,13 @@ def test_region_manager_sees_completion_per_store_and_guide(hq: HQProcess, tmp_p
     assert mine.answer.scope == "store" and [s.store_name for s in mine.answer.stores] == ["上海南京西路店"]
     assert sorted((names[r.guide_name], r.targets) for r in mine.answer.rows) == [("a", 2), ("b", 1)]
 
+    # the overview of the region's campaigns: this one with the totals above (4 of 6 × 2 tasks done)
+    listed = service.overview()
+    assert listed.source == "hq" and listed.answer.scope == "region"
+    mine_listed = next(i for i in listed.answer.packs if i.pack_id == PACK_ID)
+    assert (mine_listed.state, mine_listed.stores, mine_listed.guides, mine_listed.targets, mine_listed.done,
+            mine_listed.tasks) == ("running", 2, 3, 6, 4, 2)
+
     # a campaign HQ has not published to the region: HQ's own words, nothing made up
     with pytest.raises(UserError) as refused:
         service.progress("not-for-this-region")
@@ -146,3 +153,5 @@ def test_region_manager_sees_completion_per_store_and_guide(hq: HQProcess, tmp_p
     offline = service.progress(PACK_ID)
     assert offline.source == "saved" and offline.fetched_at == view.fetched_at and offline.answer == p
     assert offline.problem.startswith("连不上总部")
+    listed_offline = service.overview()
+    assert listed_offline.source == "saved" and listed_offline.answer == listed.answer

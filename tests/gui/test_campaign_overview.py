@@ -173,6 +173,7 @@ def test_region_manager_sees_a_campaign_of_another_store_and_drills_into_it(
                         timeout=15_000)
         assert not page.remote_note.isVisible() and all(page.tabs.isTabVisible(i) for i in range(4))
         assert page.tabs.currentWidget() is page.progress_tab
+        assert "投放到您负责的 2 家门店" in page.facts.text()  # HQ's figures for the region, as in the list
         qtbot.waitUntil(lambda: m.rowCount() == 2, timeout=15_000)  # both stores of 华东区
 
         # offline: the saved list with its time, and the saved progress of a campaign opened before
