@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from guide_app.sync.protocol import (
@@ -479,26 +479,23 @@ def trend(session: Session, viewer: Viewer, scope: BoardScope, scope_id: str, me
     starts = [monday - dt.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     first, last = starts[0].toordinal(), (monday + dt.timedelta(days=6)).toordinal()
     stored = ("tasks_assigned", "tasks_done") if metric == RATE else (SUMMED[metric],)
-    s, g = LedgerStoreDay, LedgerGuideDay
-    totals: dict[tuple[str, int], int] = {}
-    q = select(s.metric, s.day, func.sum(s.value)).where(s.metric.in_(stored), s.day >= first, s.day <= last)
-    if scope == "store":
-        q = q.where(s.store_id == sid)
-    elif scope == "region":
-        q = q.where(s.region_id == sid)
-    for m, day, total in session.connection().execute(q.group_by(s.metric, s.day)):
-        week = (day - first) // 7
-        totals[(m, week)] = totals.get((m, week), 0) + int(total or 0)
-    mine: dict[tuple[str, int], int] = {}
-    mq = select(g.metric, g.day, func.sum(g.value)).where(g.metric.in_(stored), g.day >= first, g.day <= last,
-                                                          g.guide_id == viewer.account_id)
-    if scope == "store":
-        mq = mq.where(g.store_id == sid)
-    elif scope == "region":
-        mq = mq.where(g.region_id == sid)
-    for m, day, total in session.connection().execute(mq.group_by(g.metric, g.day)):
-        week = (day - first) // 7
-        mine[(m, week)] = mine.get((m, week), 0) + int(total or 0)
+
+    def weekly(t: type[LedgerStoreDay] | type[LedgerGuideDay], *only: ColumnElement[bool]) -> dict[tuple[str, int], int]:
+        """The stored metrics' sums per (metric, week of the trend) in the scope, from one daily rollup."""
+        q = select(t.metric, t.day, func.sum(t.value)).where(t.metric.in_(stored), t.day >= first, t.day <= last,
+                                                             *only)
+        if scope == "store":
+            q = q.where(t.store_id == sid)
+        elif scope == "region":
+            q = q.where(t.region_id == sid)
+        sums: dict[tuple[str, int], int] = {}
+        for m, day, total in session.connection().execute(q.group_by(t.metric, t.day)):
+            week = (day - first) // 7
+            sums[(m, week)] = sums.get((m, week), 0) + int(total or 0)
+        return sums
+
+    totals = weekly(LedgerStoreDay)
+    mine = weekly(LedgerGuideDay, LedgerGuideDay.guide_id == viewer.account_id)
     is_member = viewer.role in BOARD_ROLES
     points = []
     for i, start in enumerate(starts):
