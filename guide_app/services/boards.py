@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -39,6 +40,7 @@ METRICS: tuple[BoardMetric, ...] = ("new_customers", "qr_adds", "sales", "orders
 CARD_METRICS: tuple[BoardMetric, ...] = METRICS[:6]  # the guide's own figures at the top of the page
 PERIODS: tuple[BoardPeriod, ...] = ("today", "week", "month", "custom", "campaign")
 TREND_WEEKS = 8
+Answer = TypeVar("Answer", LeaderboardResponse, LeaderboardTrend)  # what HQ answers and this PC saves
 
 
 @dataclass(frozen=True)
@@ -124,36 +126,33 @@ class BoardService:
     # --- boards ---------------------------------------------------------------------------------
     def board(self, request: BoardRequest) -> BoardView:
         """HQ's board, saved for offline use; HQ unreachable: the last saved copy, marked offline."""
-        key = self._key(request.cache_key())
-        try:
-            answer = fetch_board(self._client(), request)
-        except (ForbiddenError, RequestError) as exc:
-            raise UserError("boards.error.refused", reason=exc.message()) from exc
-        except SyncError as exc:
-            cached = self._cached(key)
-            if cached is None:
-                raise UserError("boards.error.no_copy", reason=exc.message()) from exc
-            board, fetched = LeaderboardResponse.model_validate(cached.rows), cached.fetched_at
-            return BoardView(board, fetched, True, exc.message(), self.pending_acquisitions())
-        fetched = self.now_ms()
-        self._save(key, request.scope, request.metric, request.period, answer.as_of_ms,
-                   answer.model_dump(mode="json"), fetched)
-        return BoardView(answer, fetched, False, "", self.pending_acquisitions())
+        board, fetched, offline, problem = self._fetch(
+            self._key(request.cache_key()), LeaderboardResponse, lambda client: fetch_board(client, request),
+            request.scope, request.metric, request.period)
+        return BoardView(board, fetched, offline, problem, self.pending_acquisitions())
 
     def trend(self, scope: BoardScope, scope_id: str, metric: BoardMetric, weeks: int = TREND_WEEKS) -> TrendView:
-        key = self._key(f"trend|{scope}|{scope_id}|{metric}|{weeks}")
+        trend, fetched, offline, problem = self._fetch(
+            self._key(f"trend|{scope}|{scope_id}|{metric}|{weeks}"), LeaderboardTrend,
+            lambda client: fetch_trend(client, scope, scope_id, metric, weeks), scope, metric, "trend")
+        return TrendView(trend, fetched, offline, problem)
+
+    def _fetch(self, key: str, model: type[Answer], fetch: Callable[[HqClient], Answer], scope: str, metric: str,
+               period: str) -> tuple[Answer, int, bool, str]:
+        """(answer, fetched at, offline, HQ's problem): HQ's answer, saved under ``key``; HQ unreachable: the
+        copy saved last, offline. Refused by HQ, or unreachable with no copy: UserError."""
         try:
-            answer = fetch_trend(self._client(), scope, scope_id, metric, weeks)
+            answer = fetch(self._client())
         except (ForbiddenError, RequestError) as exc:
             raise UserError("boards.error.refused", reason=exc.message()) from exc
         except SyncError as exc:
             cached = self._cached(key)
             if cached is None:
                 raise UserError("boards.error.no_copy", reason=exc.message()) from exc
-            return TrendView(LeaderboardTrend.model_validate(cached.rows), cached.fetched_at, True, exc.message())
+            return model.model_validate(cached.rows), cached.fetched_at, True, exc.message()
         fetched = self.now_ms()
-        self._save(key, scope, metric, "trend", answer.as_of_ms, answer.model_dump(mode="json"), fetched)
-        return TrendView(answer, fetched, False)
+        self._save(key, scope, metric, period, answer.as_of_ms, answer.model_dump(mode="json"), fetched)
+        return answer, fetched, False, ""
 
     def my_figures(self, request: BoardRequest) -> list[MyFigure]:
         """My value, rank and gap on my store's board for every card metric, over ``request``'s period."""

@@ -122,6 +122,8 @@ def test_my_figures_trend_and_not_signed_in(signed_in: tuple[BoardService, SyncS
     assert len(trend.trend.points) == 4 and not trend.offline
     assert trend.trend.points[-1].start <= dt.date.today().isoformat()
     lonely = BoardService(ctx, None)
+    saved = lonely.trend("store", "", "new_customers", weeks=4)  # not signed in: the copy saved just now
+    assert saved.offline and saved.problem and saved.trend == trend.trend and saved.fetched_at == trend.fetched_at
     with pytest.raises(UserError) as err:
         lonely.board(BoardRequest(scope="store", metric="orders", period="week", unit="guide", scope_id="x"))
     assert err.value.key == "boards.error.no_copy"
