@@ -44,7 +44,12 @@ def tr(key: str, lang: str | None = None, **params: Any) -> str:
     forgotten translation shows something readable rather than failing.
     """
     lang = lang or _current["lang"]
-    text = catalog(lang).get(key) or catalog(DEFAULT_LANG).get(key) or key
+    return fill(catalog(lang).get(key) or catalog(DEFAULT_LANG).get(key) or key, params)
+
+
+def fill(text: str, params: dict[str, Any]) -> str:
+    """``text`` with ``params`` in its {placeholders}; a placeholder without its value (a wording ahead
+    of its code) leaves the text unfilled rather than failing."""
     if params:
         try:
             return text.format(**params)

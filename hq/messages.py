@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from guide_app.i18n import fill
+
 MESSAGES_ZH: dict[str, str] = {
     # versions
     "version_missing": "请求缺少客户端版本信息，请升级客户端后重试",
@@ -69,10 +71,4 @@ MESSAGES_ZH: dict[str, str] = {
 
 
 def zh(code: str, **params: Any) -> str:
-    text = MESSAGES_ZH.get(code, code)
-    if params:
-        try:
-            return text.format(**params)
-        except (KeyError, IndexError, ValueError):
-            return text
-    return text
+    return fill(MESSAGES_ZH.get(code, code), params)
