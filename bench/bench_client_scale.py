@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,10 @@ from guide_app.domain.ids import pair_id
 from guide_app.services.context import Actor, AppContext
 from guide_app.services.customer_query import CustomerFilter, CustomerQuery
 from guide_app.services.demo_seed import demo_counts, seed_demo
+from guide_app.services.follow_ups import FollowUpService
 from guide_app.services.org import remember_signed_in
 from guide_app.services.sync_service import DbLocalStore, SyncService
+from guide_app.services.tags import TagService
 from guide_app.sync.protocol import PullResponse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,6 +199,7 @@ def queries(db_path: Path, actor: Actor, args: argparse.Namespace, n_customers: 
 
     with db.read() as s:
         sql, params = customer_list.build(q.spec(s, EVERYONE))
+    start_work(ctx, q, page)
     print(f"\n{'what':<36}{'ours p50':>10}{'ours p95':>10}{'raw p50':>10}{'raw p95':>10}{'hits':>9}")
 
     def show(label: str, ours: list[float], bare: list[float], hits: float | None) -> None:
@@ -237,6 +241,36 @@ def queries(db_path: Path, actor: Actor, args: argparse.Namespace, n_customers: 
                 "INTERSECT on the tag index")
     raw.close()
     db.dispose()
+
+
+def start_work(ctx: AppContext, q: CustomerQuery, page: int) -> None:
+    """What the customer page asks the DB thread for when the window opens, in that order, timed
+    in-process (warm), with the Python memory each result holds: where the start-up's wait goes."""
+    import tracemalloc
+
+    follow_ups = FollowUpService(ctx)
+    tags = TagService(ctx)
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("tag groups with live counts", tags.groups),
+        ("ids of the whole list", q.ids),
+        ("due today and overdue, with names", follow_ups.due_today),
+    ]
+    print("\nwhat the list page loads at start (DB thread, in order; warm, in-process):")
+    ids: list[int] = []
+    for label, call in steps:
+        t0 = time.perf_counter()
+        result = call()
+        took = (time.perf_counter() - t0) * 1000
+        tracemalloc.start()
+        again = call()
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+        tracemalloc.stop()
+        del again
+        ids = result if label.startswith("ids") else ids
+        print(f"  {label:<36}{took:>8,.0f} ms  {len(result):>9,} items  {held:>6.1f} MiB of Python objects")
+    t0 = time.perf_counter()
+    q.rows(ids[:page])
+    print(f"  {f'first page ({page} rows)':<36}{(time.perf_counter() - t0) * 1000:>8,.0f} ms")
 
 
 # --- 5. initial sync --------------------------------------------------------------------------------
