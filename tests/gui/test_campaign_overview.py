@@ -68,7 +68,7 @@ def worked(hq_server: HQServer, tmp_path_factory: pytest.TempPathFactory) -> HQS
     guide = Pc(tmp / "hz-guide.db", hq_server, "hz01.guide1", store_code="hz01")
     try:
         campaign = CampaignService(guide.ctx, PackService(guide.ctx, guide.packs_dir))
-        first = campaign.targets(HZ_ONLY, owner_guide_id=guide.ctx.actor.guide_id)[0]
+        first = campaign.targets(HZ_ONLY)[0]  # of the store: the demo book may leave one guide without any
         campaign.mark_done(HZ_ONLY, "contact", first.customer_id, "reached")
         guide.sync.sync_now()
     finally:
