@@ -22,6 +22,7 @@ from faker.providers.person.zh_CN import Provider as ZhPerson
 from guide_app.domain.pinyin_keys import pinyin_keys
 
 DAY_MS = 86_400_000
+_CN = dt.timezone(dt.timedelta(hours=8))  # the book's calendar days
 # mobile number blocks in everyday use (virtual-operator and IoT blocks left out)
 MOBILE_PREFIXES = (
     "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
@@ -277,7 +278,7 @@ def generate_book(org: DemoOrg, store_id: str, *, customers: int = 300, seed: in
     client-at-scale benchmark's 200k customers with 1M tags and 500k follow-ups); the rows below
     those totals are the same as without them."""
     rng = random.Random(f"{seed}:{store_id}")
-    day = today or dt.datetime.fromtimestamp(now_ms / 1000, dt.timezone(dt.timedelta(hours=8))).date()
+    day = today or dt.datetime.fromtimestamp(now_ms / 1000, _CN).date()
     guides = org.guides_of(store_id)
     if not guides:
         raise ValueError(f"store {store_id!r} has no guides in this org")
@@ -361,11 +362,16 @@ def _more_assignments(rng: random.Random, book: DemoBook, groups: list[DemoTagGr
 
 
 def _more_follow_ups(rng: random.Random, book: DemoBook, today: dt.date, now_ms: int, total: int) -> None:
-    """Follow-ups on random customers (by their owner, after they were added) up to ``total``."""
+    """Follow-ups on random customers (by their owner, after they were added) up to ``total``: over a
+    book's years, about half set a reminder 1-30 days after the contact; of those already due, nine
+    in ten were done (the rest stay overdue), the ones still ahead are open."""
     while len(book.follow_ups) < total and book.customers:
         c = rng.choice(book.customers)
         kind = rng.choices(("call", "message", "visit", "note"), (30, 40, 20, 10))[0]
         at = rng.randrange(c.created_at, now_ms) if now_ms > c.created_at + 1 else now_ms
-        next_at, done = _reminder(rng, today, 0.8)
+        next_at, done = "", False
+        if rng.random() < 0.5:
+            due = dt.datetime.fromtimestamp(at / 1000, _CN).date() + dt.timedelta(days=rng.randrange(1, 31))
+            next_at, done = due.isoformat(), due < today and rng.random() < 0.9
         book.follow_ups.append(DemoFollowUp(_uuid7(rng, at), c.id, c.owner_guide_id, kind,
                                             rng.choice(FOLLOW_UP_NOTES[kind]), at, next_at, done))
