@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 PROTOCOL_VERSION = 1
 SCHEMA_VERSION = 1
@@ -322,9 +322,11 @@ class PackOverviewItem(BaseModel):
     tasks: int
     done: int  # (target customer, task) pairs done
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def completion(self) -> float:
-        total = self.targets * self.tasks
-        return self.done / total if total else 0.0
+        """Share of the (target customer, task) pairs done, 0..1 (sent along for other readers of the API)."""
+        return completion({"": self.done}, self.targets, self.tasks)
 
 
 class PackOverviewResponse(BaseModel):

@@ -25,7 +25,7 @@ def overview_name(role: str) -> str:
 
 
 def _pct(item: PackOverviewItem) -> str:
-    return percent(item.completion()) if item.targets else "—"
+    return percent(item.completion) if item.targets else "—"
 
 
 def item_text(item: PackOverviewItem, installed: bool) -> str:

@@ -128,7 +128,9 @@ def test_regional_manager_sees_campaigns_their_pcs_store_does_not_get(
         ("ended-30", 1, "ended", 1, 2, 2, 0),  # ended 30 days ago: still listed; 31 days ago: not
     ]
     assert [i.title for i in p.packs[:2]] == ["杭州专场", "春季关怀"]
-    assert p.packs[1].completion() == 4 / 10
+    assert p.packs[1].completion == 4 / 10
+    raw = rm.http.get("/v1/packs/progress", headers=rm.headers).json()["packs"][1]
+    assert raw["completion"] == 0.4  # in the JSON too, for other readers of the API
     pc_store = rm.http.get("/v1/packs", headers=rm.headers).json()
     assert "hangzhou-only" not in {x["id"] for x in pc_store["packs"]}  # what the PC itself installs
     for item in p.packs:
