@@ -31,7 +31,7 @@ from guide_app.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from hq import auth, config, landing, pack_api, pack_progress_api, sync_pull, sync_push
+from hq import audit_api, auth, config, landing, pack_api, pack_progress_api, sync_pull, sync_push
 from hq.db import Database
 from hq.errors import ApiError, error_responses, install_error_handlers
 from hq.leaderboards import make_router as leaderboard_router
@@ -217,6 +217,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     pack_progress_api.add_routes(v1, caller, lambda r: _hq(r).db)  # before pack_api's /packs/{id}/{version}
     pack_api.add_routes(v1, caller, lambda r: _hq(r).db)
+    audit_api.add_routes(v1, caller, lambda r: _hq(r).db)
     v1.include_router(leaderboard_router(caller))
     app.include_router(v1)
     # the shoppers' landing page (活码): human pages, no version headers

@@ -222,9 +222,12 @@ def check_shape(m: Mutation, server_ms: int) -> tuple[str, ...]:
 
 
 def lookup_of(entity: str, data: dict[str, Any]) -> str:
-    """The value HQ finds a row by: a customer's phone (same-phone merge), a code's text (landing page)."""
+    """The value HQ finds a row by: a customer's phone (same-phone merge), a code's text (landing page),
+    the exporting account of an export's audit entry (the day's exports of one person, every PC)."""
     if entity == "customer":
         return str(data.get("phone") or "")
     if entity == "acquisition_code":
         return str(data.get("code") or "")
+    if entity == "audit_log" and data.get("action") == "export":
+        return str(data.get("actor_id") or "")
     return ""

@@ -338,3 +338,20 @@ class PackOverviewResponse(BaseModel):
     ended_days: int
     packs: list[PackOverviewItem]
     as_of_ms: int
+
+
+class ExportEntry(BaseModel):
+    """One export the signed-in account made on any PC, as HQ holds its audit entry."""
+
+    id: str  # the audit entry's id (the same on the PC that wrote it)
+    rows: int = Field(ge=0)  # customers in the file
+    at: int  # ms, the exporting PC's time
+
+
+class ExportsTodayResponse(BaseModel):
+    """The signed-in account's exports HQ holds since ``since_ms`` (the asking PC's local midnight), from
+    every PC; a PC adds its own entries not pushed yet (by id) to count the day's exports."""
+
+    account_id: str
+    since_ms: int
+    entries: list[ExportEntry]
