@@ -38,7 +38,7 @@ EXAMPLES = int(os.environ.get("GUIDE_FUZZ_EXAMPLES", "25"))
 OPERATIONS = (
     "GET /healthz", "POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout", "POST /v1/sync/push",
     "GET /v1/sync/pull", "GET /v1/packs", "GET /v1/packs/progress", "GET /v1/packs/{pack_id}/{version}",
-    "GET /v1/packs/{pack_id}/progress",
+    "GET /v1/packs/{pack_id}/progress", "GET /v1/audit/exports-today",
     "GET /v1/leaderboards", "GET /v1/leaderboards/trend", "GET /a/{text}", "HEAD /a/{text}", "POST /a/{text}",
 )
 # positive_data_acceptance is left out: HQ refuses schema-valid requests on business rules (a bad date,
