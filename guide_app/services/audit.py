@@ -40,13 +40,18 @@ def local_day_start(ms: int) -> int:
     return int(dt.datetime.combine(day, dt.time()).timestamp() * 1000)
 
 
-def exported_today(ctx: AppContext, actor_id: str) -> int:
-    """Customers ``actor_id`` exported on this PC since local midnight (from the audit entries)."""
+def exports_today(ctx: AppContext, actor_id: str) -> dict[str, int]:
+    """``actor_id``'s exports on this PC since local midnight: audit entry id → customers exported."""
     since = local_day_start(ctx.now_ms())
     with ctx.read() as s:
-        rows = s.scalars(select(AuditLog.detail).where(AuditLog.action == "export", AuditLog.actor_id == actor_id,
-                                                      AuditLog.at >= since))
-        return sum(int(d.get("rows", 0)) for d in rows if isinstance(d, dict))
+        rows = s.execute(select(AuditLog.id, AuditLog.detail).where(
+            AuditLog.action == "export", AuditLog.actor_id == actor_id, AuditLog.at >= since))
+        return {entry_id: int(d.get("rows", 0)) if isinstance(d, dict) else 0 for entry_id, d in rows}
+
+
+def exported_today(ctx: AppContext, actor_id: str) -> int:
+    """Customers ``actor_id`` exported on this PC since local midnight (from the audit entries)."""
+    return sum(exports_today(ctx, actor_id).values())
 
 
 @dataclass(frozen=True)

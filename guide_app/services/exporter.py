@@ -25,7 +25,7 @@ from guide_app.domain.phones import display_phone
 from guide_app.domain.stages import StageThresholds, derive_stage
 from guide_app.i18n import current_language, tr
 from guide_app.services.context import AppContext
-from guide_app.services.privacy import PrivacyService
+from guide_app.services.privacy import NOT_ASKED, HqExports, PrivacyService
 from guide_app.services.settings import read_stage_thresholds
 
 CHUNK = 500
@@ -59,6 +59,7 @@ class ExportResult:
     path: Path
     rows: int
     cancelled: bool = False
+    note: str = ""  # catalog key: only this PC's exports were counted against the daily limit
 
     def summary(self) -> str:
         return tr("export.summary", rows=self.rows)
@@ -203,16 +204,19 @@ def export_customers(
     cancelled: Callable[[], bool] | None = None,
     thresholds: StageThresholds | None = None,
     lang: str | None = None,
+    hq: HqExports = NOT_ASKED,
 ) -> ExportResult:
     """Write ``customers`` (list pks or ids, in the order to export; deleted or other stores'
     customers are left out, as are those who opted out on any channel) to ``path``, CSV or XLSX by
-    its suffix, headers in the UI language. Managers only, within HQ's daily limit, and audited."""
+    its suffix, headers in the UI language. Managers only, within HQ's daily limit (counted over every
+    PC with ``hq``, what :func:`guide_app.services.export_count.fetch_hq_exports` got), and audited."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise UserError("export.bad_format", suffix=path.suffix or path.name)
     privacy = PrivacyService(ctx)
-    privacy.authorize_export(len(customers))  # managers only, within HQ's daily limit; refusals are logged
+    # managers only, within HQ's daily limit; refusals are logged
+    allowance = privacy.authorize_export(len(customers), hq)
     lang = lang or current_language()
     progress = progress or (lambda done, total: None)
     cancelled = cancelled or (lambda: False)
@@ -240,11 +244,11 @@ def export_customers(
         rows = writer(part, headers, reader.rows(customers), step)
         if state["stopped"] or cancelled():
             part.unlink(missing_ok=True)
-            return ExportResult(path, rows, cancelled=True)
+            return ExportResult(path, rows, cancelled=True, note=allowance.note)
         os.replace(part, path)
         privacy.record_export(rows, fmt, path.name)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise UserError("export.write_failed", detail=exc.strerror or str(exc)) from exc
     progress(total, total)
-    return ExportResult(path, rows)
+    return ExportResult(path, rows, note=allowance.note)

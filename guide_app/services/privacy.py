@@ -9,10 +9,15 @@
   (``book_visibility`` in the org data); managers always see it all.
 - Exporting customer data is for managers only, always audited, and limited per person and day by
   HQ (``export_daily_limit`` in the org data of a pull; :data:`DEFAULT_EXPORT_LIMIT` until HQ says).
+  The day's exports are counted on every PC: this PC's audit entries of today together with those HQ
+  holds from the other PCs (:class:`HqExports`, one entry counted once by its id). When HQ cannot
+  answer, only this PC's count, and the export says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +27,7 @@ from guide_app.db.models import Customer
 from guide_app.db.state import get_setting, set_setting
 from guide_app.domain.errors import UserError
 from guide_app.domain.phones import display_phone, mask_phone
-from guide_app.services.audit import exported_today, record
+from guide_app.services.audit import exports_today, record
 from guide_app.services.context import Actor, AppContext
 
 EXPORT_LIMIT_KEY = "hq.export_daily_limit"
@@ -42,6 +47,37 @@ def apply_export_limit(session: Session, value: Any) -> None:
     """The limit HQ sent with the org data (sync apply calls this; a bad value keeps the old one)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         set_setting(session, EXPORT_LIMIT_KEY, value)
+
+
+@dataclass(frozen=True)
+class HqExports:
+    """What HQ said about the signed-in person's exports today, from every PC.
+
+    ``entries`` (audit entry id → customers) is None when HQ was not asked (a PC without HQ) or could
+    not answer; then ``note`` is the catalog key that tells the manager only this PC's exports count.
+    """
+
+    entries: Mapping[str, int] | None = field(default=None)
+    note: str = ""
+
+
+NOT_ASKED = HqExports()
+
+
+def count_exports(local: Mapping[str, int], hq: Mapping[str, int] | None) -> int:
+    """Customers exported today: the union by audit entry id of this PC's entries and HQ's (an entry
+    this PC already pushed is in both and counts once)."""
+    merged = dict(hq or {})
+    merged.update(local)
+    return sum(max(0, n) for n in merged.values())
+
+
+@dataclass(frozen=True)
+class ExportAllowance:
+    limit: int
+    used: int  # customers exported today
+    left: int
+    note: str = ""  # catalog key: why only this PC's exports were counted ("" when HQ's were too)
 
 
 BOOK_KEY = "hq.book_visibility"  # "store": guides see the store's whole book; "own": only their customers
@@ -88,27 +124,33 @@ class PrivacyService:
     def may_export(self) -> bool:
         return self.ctx.actor.is_manager
 
-    def export_allowance(self) -> int:
-        """How many customers the signed-in manager may still export today (0 for guides)."""
-        if not self.may_export():
-            return 0
+    def allowance(self, hq: HqExports = NOT_ASKED) -> ExportAllowance:
+        """Today's limit, what the signed-in manager exported today on every PC ``hq`` knows of (this
+        PC's entries always) and what is left (nothing for guides)."""
         with self.ctx.read() as s:
             limit = export_limit(s)
-        return max(0, limit - exported_today(self.ctx, self.ctx.actor.guide_id))
+        if not self.may_export():
+            return ExportAllowance(limit, 0, 0)
+        used = count_exports(exports_today(self.ctx, self.ctx.actor.guide_id), hq.entries)
+        return ExportAllowance(limit, used, max(0, limit - used), hq.note)
 
-    def authorize_export(self, count: int) -> None:
+    def export_allowance(self, hq: HqExports = NOT_ASKED) -> int:
+        """How many customers the signed-in manager may still export today (0 for guides)."""
+        return self.allowance(hq).left
+
+    def authorize_export(self, count: int, hq: HqExports = NOT_ASKED) -> ExportAllowance:
         """Refuse (and log the refusal) an export by a guide, or one over today's allowance."""
         if not self.may_export():
             with self.ctx.write() as w:
                 record(w, "export_refused", "", rows=count, reason="not_manager")
             raise UserError("security.export.managers_only")
-        left = self.export_allowance()
-        if count > left:
-            with self.ctx.db.read() as s:
-                limit = export_limit(s)
+        allowance = self.allowance(hq)
+        if count > allowance.left:
             with self.ctx.write() as w:
-                record(w, "export_refused", "", rows=count, reason="daily_limit", limit=limit)
-            raise UserError("security.export.over_limit", limit=limit, left=left, count=count)
+                record(w, "export_refused", "", rows=count, reason="daily_limit", limit=allowance.limit,
+                       counted="this_pc" if allowance.note else "all_pcs")
+            raise UserError("security.export.over_limit", limit=allowance.limit, left=allowance.left, count=count)
+        return allowance
 
     def record_export(self, rows: int, fmt: str, file_name: str) -> None:
         with self.ctx.write() as w:

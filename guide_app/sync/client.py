@@ -38,6 +38,7 @@ from guide_app.sync.protocol import (
     SCHEMA_HEADER,
     SCHEMA_VERSION,
     ErrorBody,
+    ExportsTodayResponse,
     LoginRequest,
     LoginResponse,
     PackListResponse,
@@ -225,6 +226,10 @@ class HqClient:
         if self.device_id:
             params["device_id"] = self.device_id
         return self._authed("GET", "/v1/sync/pull", PullResponse, params=params)
+
+    def exports_today(self, since_ms: int) -> ExportsTodayResponse:
+        """The signed-in account's export audit entries HQ holds since ``since_ms``, from every PC."""
+        return self._authed("GET", "/v1/audit/exports-today", ExportsTodayResponse, params={"since_ms": since_ms})
 
     # --- campaign packs ---------------------------------------------------------------------------
     def list_packs(self) -> PackListResponse:

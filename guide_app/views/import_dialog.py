@@ -3,7 +3,9 @@
 Import: pick a file → preview with the detected encoding and a column mapping (the mapping used
 last time for these headers is offered again) → run on the DB thread with progress and Cancel →
 report with row numbers and reasons, and a button to save the refused rows for fixing.
-Export: the ids of the current (filtered, sorted) list are written on the DB thread with progress.
+Export: HQ is asked (network thread) for the manager's exports today on the other PCs, then the ids
+of the current (filtered, sorted) list are written on the DB thread with progress; offline, only
+this PC's exports count against the daily limit and the dialog and status say so.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from guide_app.i18n import current_language, tr
+from guide_app.services.export_count import fetch_hq_exports
 from guide_app.services.exporter import ExportResult, export_customers
 from guide_app.services.import_files import IMPORT_FIELDS, ImportPreview, sniff
 from guide_app.services.importer import ImportJob, ImportOptions, ImportReport, write_error_report
+from guide_app.services.privacy import HqExports
 from guide_app.tasks import TaskControl, TaskHandle
 from guide_app.views.app_services import AppServices
 from guide_app.views.empty_area import centred_column
@@ -374,38 +378,63 @@ class ExportController(QObject):
     def export_to(self, path: Path, pks: list[int]) -> None:
         ctx, lang = self.services.ctx, current_language()
         settings = self.services.settings
-        dialog = QProgressDialog(tr("export.progress", done=0, total=len(pks)), tr("ui.cancel"), 0, len(pks),
-                                 self.window)
+        sync = self.services.sync.service if self.services.sync is not None else None
+        dialog = QProgressDialog(tr("ui.export.checking"), tr("ui.cancel"), 0, len(pks), self.window)
         dialog.setWindowTitle(tr("ui.export.title"))
         dialog.setMinimumDuration(300)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog = dialog
+        stopped = {"before_start": False}
+        shown = {"note": ""}
 
-        def run(control: TaskControl) -> ExportResult:
-            return export_customers(ctx, pks, path, progress=control.progress, cancelled=control.cancelled,
-                                    thresholds=settings.stage_thresholds(), lang=lang)
+        def with_note(text: str) -> str:
+            return f"{text}\n{tr(shown['note'])}" if shown["note"] else text
+
+        def close() -> None:
+            dialog.reset()
+            dialog.deleteLater()
+            self.dialog = None
 
         def progress(done: int, total: int) -> None:
             dialog.setMaximum(max(1, total))
             dialog.setValue(min(done, total))
-            dialog.setLabelText(tr("export.progress", done=done, total=total))
+            dialog.setLabelText(with_note(tr("export.progress", done=done, total=total)))
 
         def done(result: ExportResult) -> None:
-            dialog.reset()
-            dialog.deleteLater()
-            self.dialog = None
-            self.status.emit(tr("ui.export.cancelled") if result.cancelled
-                             else tr("ui.export.done", rows=result.rows, path=str(result.path)))
+            close()
+            self.status.emit(with_note(tr("ui.export.cancelled") if result.cancelled
+                                       else tr("ui.export.done", rows=result.rows, path=str(result.path))))
             self.finished.emit(result)
 
         def failed(exc: BaseException) -> None:
-            dialog.reset()
-            dialog.deleteLater()
-            self.dialog = None
-            self.status.emit(error_text(exc))
+            close()
+            self.status.emit(with_note(error_text(exc)))
             self.finished.emit(exc)
 
-        handle = self.services.runner.run_db(run, on_done=done, on_error=failed, on_progress=progress,
-                                             owner=self)
-        # the exporter polls the token and returns a result marked cancelled (its .part file removed)
-        dialog.canceled.connect(handle.stop)
+        def export(hq: HqExports) -> None:
+            # the day's exports on the other PCs came from HQ (or could not): now write, on the DB thread
+            if stopped["before_start"]:
+                close()
+                self.status.emit(tr("ui.export.cancelled"))
+                self.finished.emit(ExportResult(path, 0, cancelled=True, note=hq.note))
+                return
+            shown["note"] = hq.note
+
+            def run(control: TaskControl) -> ExportResult:
+                return export_customers(ctx, pks, path, progress=control.progress, cancelled=control.cancelled,
+                                        thresholds=settings.stage_thresholds(), lang=lang, hq=hq)
+
+            dialog.setLabelText(with_note(tr("export.progress", done=0, total=len(pks))))
+            handle = self.services.runner.run_db(run, on_done=done, on_error=failed, on_progress=progress,
+                                                 owner=self)
+            # the exporter polls the token and returns a result marked cancelled (its .part file removed)
+            dialog.canceled.disconnect(stop_before_start)
+            dialog.canceled.connect(handle.stop)
+
+        def stop_before_start() -> None:
+            stopped["before_start"] = True
+
+        dialog.canceled.connect(stop_before_start)
+        # a network call (HQ's count of today's exports on every PC): never on the GUI or the DB thread
+        self.services.runner.run_net(lambda _c: fetch_hq_exports(ctx, sync), on_done=export, on_error=failed,
+                                     owner=self)
