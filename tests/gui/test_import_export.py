@@ -119,3 +119,27 @@ def test_export_the_current_list(qtbot: QtBot, services: AppServices, tmp_path: 
     sheet = openpyxl.load_workbook(target).active
     assert sheet is not None and sheet.max_row == len(contactable) + 1
     assert sheet.cell(1, 1).value == "姓名"
+
+
+def test_export_when_hq_cannot_be_reached_counts_this_pc_and_says_so(qtbot: QtBot, services: AppServices,
+                                                                     tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from guide_app.services.sync_service import DEVICE_ID, SyncService
+    from guide_app.views.sync_status import SyncController
+
+    sync = SyncService(services.ctx.db, hq_url="http://127.0.0.1:9", memory_tokens=True)  # nothing listens there
+    sync.store.set_state(DEVICE_ID, "device-1")  # enrolled at an HQ that does not answer now
+    services.sync = SyncController(sync, services.runner)
+    host = QWidget()
+    qtbot.addWidget(host)
+    export = ExportController(services, host)
+    said: list[str] = []
+    export.status.connect(said.append)
+    pks = services.query.ids(CustomerFilter())[:3]
+    with qtbot.waitSignal(export.finished, timeout=20_000) as done:
+        export.export_to(tmp_path / "离线.csv", pks)
+    result = done.args[0]
+    assert isinstance(result, ExportResult) and result.note == "ui.export.local_only"
+    assert (tmp_path / "离线.csv").exists()
+    assert said and said[-1].startswith("已导出") and "离线：只计本机今天的导出" in said[-1]
