@@ -59,7 +59,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder of the local database (default: the user data folder of GuideDesk)")
     parser.add_argument("--demo", action="store_true",
-                        help=f"use ./{DEMO_DIR} with an embedded demo HQ on 127.0.0.1, signed in as a demo guide")
+                        help=f"use ./{DEMO_DIR} (or --data-dir) with an embedded demo HQ on 127.0.0.1, "
+                             "signed in as a demo guide")
     parser.add_argument("--hq", metavar="URL", default=None,
                         help="sign in to this HQ and sync with it (the first sign-in enrolls this PC)")
     parser.add_argument("--smoke", action="store_true", help="start, show the main window, then exit 0")
@@ -166,12 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(tr("app.demo_not_bundled"), file=sys.stderr)  # the demo needs hq/ and Faker, left out of the bundle
         return EXIT_CANCELLED
     # an explicit data folder keeps its logs with it; otherwise the platform's user log folder
-    log_dir = DEMO_DIR / "logs" if args.demo else (args.data_dir / "logs" if args.data_dir else default_log_dir())
+    demo_dir = args.data_dir or DEMO_DIR  # --demo --data-dir X: a demo kept in X (e.g. a fresh one)
+    log_dir = demo_dir / "logs" if args.demo else (args.data_dir / "logs" if args.data_dir else default_log_dir())
     setup_logging(log_dir)
     reporter = CrashReporter(log_dir)
     reporter.install()
     try:
-        startup = prepare_demo() if args.demo else prepare_data_dir(data_dir, args.hq)
+        startup = prepare_demo(demo_dir) if args.demo else prepare_data_dir(data_dir, args.hq)
     except UserError as exc:
         print(f"guide-app: {exc}", file=sys.stderr)
         return EXIT_CANCELLED

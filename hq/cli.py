@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--customers", type=int, default=200, help="customers per store")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--no-campaign", action="store_true", help="leave out the running demo campaign pack")
+
+    p = asub.add_parser("seed-demo-campaign",
+                        help="publish the demo campaign pack again when its window has passed (else nothing)")
+    _add_db(p)
 
     p = asub.add_parser("create-corp-tag-group", help="add a corp tag group (read-only in every store)")
     _add_db(p)
@@ -232,8 +237,15 @@ def _admin(args: argparse.Namespace, session: Session) -> None:
     elif cmd == "seed-demo":
         from hq.demo import seed_demo
 
-        summary = seed_demo(session, customers_per_store=args.customers, seed=args.seed)
+        summary = seed_demo(session, customers_per_store=args.customers, seed=args.seed,
+                            campaign=not args.no_campaign)
         print(summary.describe())
+    elif cmd == "seed-demo-campaign":
+        from hq.demo_campaign import ensure_demo_campaign
+
+        pack = ensure_demo_campaign(session, org.now_ms())
+        print(f"published {pack.id} v{pack.version} {pack.valid_from}..{pack.valid_to}" if pack is not None
+              else "the demo campaign is still running: nothing published")
 
 
 def _serve(args: argparse.Namespace) -> None:

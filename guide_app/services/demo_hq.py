@@ -1,6 +1,7 @@
 """The demo's own HQ: ``hq serve`` as a child process on 127.0.0.1 (a free port), with its database
-in the demo data folder, seeded once with ``hq admin seed-demo``. The demo PC signs in to it like a
-real counter PC does, so ``make demo`` shows sync working end to end without any setup.
+in the demo data folder, seeded once with ``hq admin seed-demo`` (the org, a book per store and one
+running campaign pack). The demo PC signs in to it like a real counter PC does, so ``make demo``
+shows sync and campaigns working end to end without any setup.
 
 It is a separate process, not a thread in the app: the HQ is a different program with its own
 database, and stopping the demo stops it.
@@ -9,6 +10,7 @@ database, and stopping the demo stops it.
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import os
 import socket
@@ -27,6 +29,11 @@ DEMO_PASSWORD = "demo-pass-2024"
 DEMO_GUIDE = "sh01.guide1"
 DEMO_MANAGER = "sh01.manager"
 SEEDED_MARKER = "seeded"
+# the day the demo campaign was last checked; a week later ``hq admin seed-demo-campaign`` runs again
+# (it publishes a new version only once the running one's window has passed, and covers folders
+# seeded before the demo had a campaign)
+CAMPAIGN_MARKER = "campaign-checked"
+CAMPAIGN_CHECK_DAYS = 7
 START_TIMEOUT_S = 30.0
 
 
@@ -52,6 +59,14 @@ def _reuse_port(path: Path) -> int:
     return port
 
 
+def _campaign_check_due(marker: Path) -> bool:
+    try:
+        checked = dt.date.fromisoformat(marker.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return True
+    return (dt.date.today() - checked).days >= CAMPAIGN_CHECK_DAYS
+
+
 def _hq_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from hq.cli import main; sys.exit(main())"]
 
@@ -74,7 +89,16 @@ class EmbeddedHQ:
             if done.returncode != 0:
                 raise DemoHQError(f"hq admin seed-demo failed: {done.stderr[-1500:]}")
             (folder / SEEDED_MARKER).write_text(done.stdout, encoding="utf-8")
+            (folder / CAMPAIGN_MARKER).write_text(dt.date.today().isoformat(), encoding="utf-8")
             log.info("demo HQ seeded:\n%s", done.stdout.strip())
+        elif _campaign_check_due(folder / CAMPAIGN_MARKER):
+            done = subprocess.run([*_hq_command(), "admin", "seed-demo-campaign", "--db", db_url],
+                                  env=env, capture_output=True, text=True)
+            if done.returncode == 0:  # without it the demo still runs, only its campaign page is older
+                (folder / CAMPAIGN_MARKER).write_text(dt.date.today().isoformat(), encoding="utf-8")
+                log.info("demo campaign: %s", done.stdout.strip())
+            else:
+                log.warning("hq admin seed-demo-campaign failed: %s", done.stderr[-1500:])
         port = _reuse_port(folder / "port")
         with log_path.open("ab") as out:
             process = subprocess.Popen(
