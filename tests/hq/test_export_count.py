@@ -3,10 +3,12 @@ export limit is per person, not per PC: own export entries only, from ``since_ms
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -79,3 +81,31 @@ def test_signed_out_callers_are_refused(http: TestClient, device: Callable[..., 
     assert r.status_code == 401 and r.json()["code"]
     r = http.get(PATH, params={"since_ms": 0}, headers={**VERSION_HEADERS, "Authorization": "Bearer not-a-token"})
     assert r.status_code == 401
+
+
+def test_revision_0004_fills_the_lookup_of_export_entries_already_held(hq_db_url: str,
+                                                                       tmp_path_factory: pytest.TempPathFactory,
+                                                                       request: pytest.FixtureRequest) -> None:
+    from sqlalchemy import create_engine, text
+
+    from hq.db import upgrade
+
+    if hq_db_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('hq0004') / 'hq.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database(f"hq_0004_{uuid7()[-8:]}")
+    upgrade(url, "0003_landing")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for row_id, action in (("e1", "export"), ("r1", "reveal_phone")):
+                data = json.dumps({"actor_id": "acct-1", "action": action, "detail": {"rows": 3}, "at": 5})
+                conn.execute(text("INSERT INTO sync_row (store_id, entity, id, version, data, hlc, hq_owned, lookup, "
+                                  "customer_id) VALUES ('s', 'audit_log', :i, 1, :d, :h, false, '', '')"),
+                             {"i": row_id, "d": data, "h": "{}"})
+        upgrade(url)
+        with engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT id, lookup FROM sync_row WHERE entity = 'audit_log'")).all())
+    finally:
+        engine.dispose()
+    assert found == {"e1": "acct-1", "r1": ""}
