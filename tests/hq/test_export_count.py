@@ -105,7 +105,7 @@ def test_revision_0004_fills_the_lookup_of_export_entries_already_held(hq_db_url
                              {"i": row_id, "d": data, "h": "{}"})
         upgrade(url)
         with engine.connect() as conn:
-            found = dict(conn.execute(text("SELECT id, lookup FROM sync_row WHERE entity = 'audit_log'")).all())
+            found: dict[str, str] = dict(conn.execute(text("SELECT id, lookup FROM sync_row WHERE entity = 'audit_log'")).all())
     finally:
         engine.dispose()
     assert found == {"e1": "acct-1", "r1": ""}
