@@ -530,6 +530,7 @@ class CampaignsPage(QWidget):
         if d.unknown_tags:
             hints.append(tr("campaign.ui.unknown_tags", tags="、".join(d.unknown_tags)))
         self.target_hint.setText(" ".join(hints))
+        self.target_hint.setVisible(bool(hints))  # an empty wrapped label would still take a line
         current_task = self.task_choice.currentData()
         self.task_choice.clear()
         for task in m.tasks:

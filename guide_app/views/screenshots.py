@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from guide_app.tasks import TaskRunner
+from guide_app.views.campaigns_page import CampaignsPage
 from guide_app.views.customer_detail import CustomerDetailDialog
 from guide_app.views.customer_table_model import ID_ROLE
 from guide_app.views.first_run import FirstRunDialog
@@ -113,6 +114,12 @@ def take_screenshots(shell: AppShell, out_dir: Path) -> list[Path]:
     area("codes", "codes.png")
     area("leaderboard", "empty-leaderboard.png")
     area("campaigns", "campaigns.png")
+    campaigns = window.findChild(CampaignsPage)
+    if campaigns is not None and campaigns.tabs.isVisible():  # a campaign is shown: its materials too
+        campaigns.tabs.setCurrentIndex(1)
+        wait_idle(runner)
+        written.append(_grab(shell.window, out_dir / "campaign-materials.png"))
+        campaigns.tabs.setCurrentIndex(0)
     area("settings", "settings.png")
 
     first = FirstRunDialog(lambda _s, _g: shell.services.ctx.actor)
