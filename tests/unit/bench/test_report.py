@@ -55,6 +55,7 @@ def test_table_lists_figures_in_run_order_and_failed_benchmarks() -> None:
     assert book[2:5] == ("51.7 ms", "52.7 ms", "0.98x")
     assert sync[3:5] == ("—", "—")  # recorded before it failed: kept
     assert "failed" in failed[1] and "exit status 1" in failed[1]
+    assert codes[2:5] == ("7.80 s", "7.81 s", "1.00x")
     md = table.markdown().splitlines()
     assert md[0].startswith("| benchmark") and set(md[1]) <= {"|", "-"}
     assert "list open \\| ids + 50 rows" in md[2]  # a pipe in a figure does not split the cell
