@@ -170,6 +170,7 @@ class CustomersPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(split, 1)
 
+        self._due_after_list = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DEBOUNCE_MS)
@@ -192,8 +193,13 @@ class CustomersPage(QWidget):
     # -- loading -----------------------------------------------------------------------------
     def reload_all(self) -> None:
         self.reload_tags()
+        self._due_after_list = True  # the due list waits for the list's first page (one DB thread)
         self.refresh()
-        self.due.reload()
+
+    def _load_due_after_list(self) -> None:
+        if self._due_after_list:
+            self._due_after_list = False
+            self.due.reload()
 
     def reload_tags(self) -> None:
         tags = self.services.tags
@@ -244,6 +250,9 @@ class CustomersPage(QWidget):
         self.table.setVisible(bool(ids))
         self.empty_hint.setVisible(not ids)
         self._selection_changed()
+        if ids:
+            self.model.row_at(0)  # queue the first page now, ahead of the due list: it is what the guide sees
+        self._load_due_after_list()
 
     def _replace_ids(self, ids: list[int]) -> None:
         """Show a new result, keeping the selected customers selected and the first visible one in
@@ -266,6 +275,7 @@ class CustomersPage(QWidget):
 
     def _query_failed(self, exc: BaseException) -> None:
         self.count_label.setText(error_text(exc))
+        self._load_due_after_list()
 
     def _due_count(self, n: int) -> None:
         self.tabs.setTabText(1, tr("ui.customers.tab_due", count=n))

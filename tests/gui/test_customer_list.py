@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from guide_app.domain.pinyin_keys import pinyin_keys
@@ -163,3 +164,25 @@ def test_a_refresh_keeps_the_selection(qtbot: QtBot, services: AppServices) -> N
     page.refresh()  # the same result again: rows repaint, nothing moves
     settle(services)
     assert page.selected_pks() == chosen
+
+
+def test_the_first_page_is_read_before_the_due_list(qtbot: QtBot, services: AppServices,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """One DB thread serves the page: on a big book the due list (tens of thousands of open reminders)
+    must not hold up the rows the guide is waiting to see."""
+    order: list[str] = []
+    rows, due_today = services.query.rows, services.follow_ups.due_today
+
+    def rows_logged(*a: object, **k: object) -> object:
+        order.append("rows")
+        return rows(*a, **k)  # type: ignore[arg-type]
+
+    def due_logged(*a: object, **k: object) -> object:
+        order.append("due")
+        return due_today(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services.query, "rows", rows_logged)
+    monkeypatch.setattr(services.follow_ups, "due_today", due_logged)
+    page = _page(qtbot, services)
+    assert order[:2] == ["rows", "due"], order
+    assert page.due.model.rowCount() > 0
