@@ -6,6 +6,7 @@ Called in the same transaction as every customer write, so search never sees a h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -25,9 +26,15 @@ def search_keys(name: str, phone: str, wechat_id: str) -> dict[str, str]:
         "wechat": (wechat_id or "").lower(),
         # the given name, so 小明 / xm find 王小明 before the FTS (3+ characters) takes over
         "name_tail": tail,
-        "py_initials_tail": pinyin_keys(tail)[1],
+        "py_initials_tail": _initials(tail),
         "name_last": tail[-1:],
     }
+
+
+@lru_cache(maxsize=1 << 14)
+def _initials(text: str) -> str:
+    """Initials of a given name: cached, as given names repeat across a book far more than full names."""
+    return pinyin_keys(text)[1]
 
 
 # customer_search columns after pk and store_id, in the order of search_row()
