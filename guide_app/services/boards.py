@@ -12,20 +12,18 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import select
 
-from guide_app.db.models import CampaignPack, LeaderboardSnapshot, Outbox
+from guide_app.db.models import CampaignPack, Outbox
 from guide_app.domain.acquisition import is_import
 from guide_app.domain.errors import UserError
 from guide_app.i18n import tr
 from guide_app.services import audit
 from guide_app.services.context import AppContext, wall_ms
+from guide_app.services.hq_copies import CopyLabel, HqCopies
 from guide_app.services.sync_service import SyncService
 from guide_app.sync.boards import BoardRequest, fetch_board, fetch_trend
-from guide_app.sync.client import HqClient
-from guide_app.sync.errors import ForbiddenError, NotEnrolledError, RequestError, SyncError
 from guide_app.sync.protocol import (
     BoardMetric,
     BoardPeriod,
@@ -40,7 +38,6 @@ METRICS: tuple[BoardMetric, ...] = ("new_customers", "qr_adds", "sales", "orders
 CARD_METRICS: tuple[BoardMetric, ...] = METRICS[:6]  # the guide's own figures at the top of the page
 PERIODS: tuple[BoardPeriod, ...] = ("today", "week", "month", "custom", "campaign")
 TREND_WEEKS = 8
-Answer = TypeVar("Answer", LeaderboardResponse, LeaderboardTrend)  # what HQ answers and this PC saves
 
 
 @dataclass(frozen=True)
@@ -115,6 +112,7 @@ class BoardService:
         self.ctx = ctx
         self.sync = sync
         self.now_ms = now_ms
+        self.copies = HqCopies(ctx, sync, now_ms)
 
     @property
     def account_id(self) -> str:
@@ -126,33 +124,18 @@ class BoardService:
     # --- boards ---------------------------------------------------------------------------------
     def board(self, request: BoardRequest) -> BoardView:
         """HQ's board, saved for offline use; HQ unreachable: the last saved copy, marked offline."""
-        board, fetched, offline, problem = self._fetch(
+        got = self.copies.fetch(
             self._key(request.cache_key()), LeaderboardResponse, lambda client: fetch_board(client, request),
-            request.scope, request.metric, request.period)
-        return BoardView(board, fetched, offline, problem, self.pending_acquisitions())
+            CopyLabel(request.scope, request.metric, request.period),
+            refused="boards.error.refused", no_copy="boards.error.no_copy")
+        return BoardView(got.answer, got.fetched_at, got.offline, got.problem, self.pending_acquisitions())
 
     def trend(self, scope: BoardScope, scope_id: str, metric: BoardMetric, weeks: int = TREND_WEEKS) -> TrendView:
-        trend, fetched, offline, problem = self._fetch(
+        got = self.copies.fetch(
             self._key(f"trend|{scope}|{scope_id}|{metric}|{weeks}"), LeaderboardTrend,
-            lambda client: fetch_trend(client, scope, scope_id, metric, weeks), scope, metric, "trend")
-        return TrendView(trend, fetched, offline, problem)
-
-    def _fetch(self, key: str, model: type[Answer], fetch: Callable[[HqClient], Answer], scope: str, metric: str,
-               period: str) -> tuple[Answer, int, bool, str]:
-        """(answer, fetched at, offline, HQ's problem): HQ's answer, saved under ``key``; HQ unreachable: the
-        copy saved last, offline. Refused by HQ, or unreachable with no copy: UserError."""
-        try:
-            answer = fetch(self._client())
-        except (ForbiddenError, RequestError) as exc:
-            raise UserError("boards.error.refused", reason=exc.message()) from exc
-        except SyncError as exc:
-            cached = self._cached(key)
-            if cached is None:
-                raise UserError("boards.error.no_copy", reason=exc.message()) from exc
-            return model.model_validate(cached.rows), cached.fetched_at, True, exc.message()
-        fetched = self.now_ms()
-        self._save(key, scope, metric, period, answer.as_of_ms, answer.model_dump(mode="json"), fetched)
-        return answer, fetched, False, ""
+            lambda client: fetch_trend(client, scope, scope_id, metric, weeks), CopyLabel(scope, metric, "trend"),
+            refused="boards.error.refused", no_copy="boards.error.no_copy")
+        return TrendView(got.answer, got.fetched_at, got.offline, got.problem)
 
     def my_figures(self, request: BoardRequest) -> list[MyFigure]:
         """My value, rank and gap on my store's board for every card metric, over ``request``'s period."""
@@ -170,29 +153,6 @@ class BoardService:
                                     me.gap_to_next if me else None, me.prev_value if me else None, view.offline,
                                     view.as_of_ms))
         return figures
-
-    def _client(self) -> HqClient:
-        if self.sync is None or not self.sync.store.get_state("device_id"):
-            raise NotEnrolledError("this PC is not signed in to HQ")
-        return self.sync.client
-
-    # --- the local copies -----------------------------------------------------------------------
-    def _cached(self, key: str) -> LeaderboardSnapshot | None:
-        with self.ctx.db.read() as s:
-            row = s.get(LeaderboardSnapshot, key)
-            if row is not None:
-                s.expunge(row)
-            return row
-
-    def _save(self, key: str, scope: str, metric: str, period: str, as_of: int, payload: dict[str, object],
-              fetched: int) -> None:
-        with self.ctx.db.write() as s:
-            row = s.get(LeaderboardSnapshot, key)
-            if row is None:
-                s.add(LeaderboardSnapshot(key=key, account_id=self.account_id, scope=scope, metric=metric,
-                                          period=period, as_of=as_of, rows=payload, fetched_at=fetched))
-            else:
-                row.as_of, row.rows, row.fetched_at = as_of, payload, fetched
 
     def pending_acquisitions(self) -> int:
         """My new customers still waiting in the outbox (HQ has not counted them yet; imports aside)."""

@@ -14,15 +14,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
-from guide_app.db.models import LeaderboardSnapshot, Store
-from guide_app.domain.errors import UserError
+from guide_app.db.models import Store
 from guide_app.services.campaigns import CampaignService
 from guide_app.services.context import AppContext, wall_ms
+from guide_app.services.hq_copies import CopyLabel, HqCopies, Source
 from guide_app.services.sync_service import SyncService
-from guide_app.sync.client import HqClient
-from guide_app.sync.errors import ForbiddenError, NotEnrolledError, RequestError, SyncError
 from guide_app.sync.protocol import (
     PackOverviewResponse,
     PackProgressResponse,
@@ -30,8 +27,6 @@ from guide_app.sync.protocol import (
     PackProgressStore,
     PackProgressTask,
 )
-
-Source = Literal["hq", "saved", "local"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ class ProgressView:
 @dataclass(frozen=True)
 class OverviewView:
     answer: PackOverviewResponse
-    source: Literal["hq", "saved"]  # hq: fresh; saved: the copy kept at fetched_at
+    source: Source  # hq: fresh; saved: the copy kept at fetched_at (no local fallback here)
     fetched_at: int
     problem: str = ""  # why HQ's answer is not fresh (in the user's language)
 
@@ -63,6 +58,7 @@ class PackProgressService:
         self.sync = sync
         self.campaigns = campaigns
         self.now_ms = now_ms
+        self.copies = HqCopies(ctx, sync, now_ms)
 
     def _key(self, pack_id: str) -> str:
         return f"{self.ctx.actor.guide_id}|pack-progress|{pack_id}"[:300]
@@ -70,40 +66,19 @@ class PackProgressService:
     def overview(self) -> OverviewView:
         """HQ's list of the campaigns reaching the account's scope, saved for offline use; HQ
         unreachable: the saved copy, else UserError (no copy); HQ refusing: UserError with its reason."""
-        key = f"{self.ctx.actor.guide_id}|pack-overview"
-        try:
-            answer = self._client().pack_overview()
-        except (ForbiddenError, RequestError) as exc:
-            raise UserError("campaign.overview.refused", reason=exc.message()) from exc
-        except SyncError as exc:
-            cached = self._cached(key)
-            if cached is None:
-                raise UserError("campaign.overview.no_copy", reason=exc.message()) from exc
-            return OverviewView(PackOverviewResponse.model_validate(cached.rows), "saved", cached.fetched_at,
-                                exc.message())
-        fetched = self.now_ms()
-        self._save(key, answer, fetched, "overview")
-        return OverviewView(answer, "hq", fetched)
+        got = self.copies.fetch(f"{self.ctx.actor.guide_id}|pack-overview", PackOverviewResponse,
+                                lambda client: client.pack_overview(), CopyLabel("pack", "overview", "campaign"),
+                                refused="campaign.overview.refused", no_copy="campaign.overview.no_copy")
+        return OverviewView(got.answer, got.source, got.fetched_at, got.problem)
 
     def progress(self, pack_id: str) -> ProgressView:
         """HQ's answer, saved for offline use; HQ unreachable: the saved copy, else (store manager)
         this PC's own figures; HQ refusing (pack not published to the caller's stores): UserError."""
-        key = self._key(pack_id)
-        try:
-            answer = self._client().pack_progress(pack_id)
-        except (ForbiddenError, RequestError) as exc:
-            raise UserError("campaign.progress.refused", reason=exc.message()) from exc
-        except SyncError as exc:
-            cached = self._cached(key)
-            if cached is not None:
-                return ProgressView(PackProgressResponse.model_validate(cached.rows), "saved", cached.fetched_at,
-                                    exc.message())
-            if self.ctx.actor.role != "store_manager":
-                raise UserError("campaign.progress.no_copy", reason=exc.message()) from exc
-            return ProgressView(self.local(pack_id), "local", self.now_ms(), exc.message())
-        fetched = self.now_ms()
-        self._save(key, answer, fetched)
-        return ProgressView(answer, "hq", fetched)
+        fallback = (lambda: self.local(pack_id)) if self.ctx.actor.role == "store_manager" else None
+        got = self.copies.fetch(self._key(pack_id), PackProgressResponse, lambda client: client.pack_progress(pack_id),
+                                CopyLabel("pack", "progress", "campaign"), refused="campaign.progress.refused",
+                                no_copy="campaign.progress.no_copy", fallback=fallback)
+        return ProgressView(got.answer, got.source, got.fetched_at, got.problem)
 
     def local(self, pack_id: str) -> PackProgressResponse:
         """This store's progress from the book on this PC, in HQ's shape."""
@@ -129,26 +104,3 @@ class PackProgressService:
             valid_to=m.valid_to.isoformat(), scope="store",
             tasks=[PackProgressTask(id=t.id, title=t.title, due=m.task_due(t).isoformat()) for t in m.tasks],
             stores=[totals], rows=rows, as_of_ms=self.now_ms())
-
-    def _client(self) -> HqClient:
-        if self.sync is None or not self.sync.store.get_state("device_id"):
-            raise NotEnrolledError("this PC is not signed in to HQ")
-        return self.sync.client
-
-    def _cached(self, key: str) -> LeaderboardSnapshot | None:
-        with self.ctx.db.read() as s:
-            row = s.get(LeaderboardSnapshot, key)
-            if row is not None:
-                s.expunge(row)
-            return row
-
-    def _save(self, key: str, answer: PackProgressResponse | PackOverviewResponse, fetched: int,
-              metric: str = "progress") -> None:
-        payload = answer.model_dump(mode="json")
-        with self.ctx.db.write() as s:
-            row = s.get(LeaderboardSnapshot, key)
-            if row is None:
-                s.add(LeaderboardSnapshot(key=key, account_id=self.ctx.actor.guide_id, scope="pack", metric=metric,
-                                          period="campaign", as_of=answer.as_of_ms, rows=payload, fetched_at=fetched))
-            else:
-                row.as_of, row.rows, row.fetched_at = answer.as_of_ms, payload, fetched
